@@ -1,0 +1,20 @@
+import type { Logger } from "../log.js";
+
+/**
+ * What every command receives from cli.ts. Commands never read
+ * process.cwd(), process.env or write to process.stdout themselves, so
+ * tests can call them with small fakes.
+ */
+export interface CommandContext {
+  log: Logger;
+  /** Directory the user ran the command in (default for --repo). */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Command output (stdout). Logs go through `log` (stderr). */
+  out: (text: string) => void;
+  /** Resolves when the user asks the process to stop (SIGINT/SIGTERM). */
+  signal: AbortSignal;
+  /** Value of --config, if given. */
+  configPath?: string;
+  verbose: boolean;
+}

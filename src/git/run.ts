@@ -1,0 +1,95 @@
+/**
+ * The one adapter through which git and git-annex run. Every call names its
+ * repository; environment variables that a hook inherits from git
+ * (GIT_DIR, GIT_WORK_TREE, …) are stripped so that we act on the repository
+ * we name, not on whichever one invoked us.
+ */
+import { execa, ExecaError } from "execa";
+import { GitAnnexMissingError, GitCommandError } from "../errors.js";
+
+const INHERITED_GIT_VARS = [
+  "GIT_DIR",
+  "GIT_WORK_TREE",
+  "GIT_INDEX_FILE",
+  "GIT_OBJECT_DIRECTORY",
+  "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+  "GIT_PREFIX",
+  "GIT_COMMON_DIR",
+  "GIT_QUARANTINE_PATH",
+  "GIT_PUSH_OPTION_COUNT",
+];
+
+export function cleanGitEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (INHERITED_GIT_VARS.includes(key) || key.startsWith("GIT_PUSH_OPTION_")) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+export interface RunOptions {
+  /** Text for the process's stdin. */
+  input?: string;
+  /** Return the result instead of throwing on a non-zero exit. */
+  reject?: boolean;
+  /** Kill the process after this many milliseconds. */
+  timeoutMs?: number;
+  /** Extra environment on top of the cleaned one. */
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+async function run(binary: string, cwd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const commandText = `${binary} ${args.join(" ")}`;
+  try {
+    const result = await execa(binary, args, {
+      cwd,
+      env: { ...cleanGitEnv(), ...options.env },
+      extendEnv: false,
+      input: options.input,
+      stdin: options.input === undefined ? "ignore" : "pipe",
+      reject: false,
+      timeout: options.timeoutMs,
+      cancelSignal: options.signal,
+      stripFinalNewline: true,
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    if (result.failed && result.exitCode === undefined) {
+      throw result;
+    }
+    if (result.exitCode !== 0 && options.reject !== false) {
+      throw new GitCommandError(commandText, result.exitCode, String(result.stderr));
+    }
+    return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode ?? 1 };
+  } catch (error) {
+    if (error instanceof GitCommandError) throw error;
+    const code = (error as { code?: string; cause?: { code?: string } }).code ?? (error as ExecaError).cause;
+    const errno = typeof code === "string" ? code : (code as { code?: string } | undefined)?.code;
+    if (errno === "ENOENT") {
+      throw binary === "git" ? new GitAnnexMissingError("git") : new GitAnnexMissingError(binary);
+    }
+    throw new GitCommandError(commandText, undefined, (error as Error).message);
+  }
+}
+
+/** Run `git ARGS` in `repo`. */
+export function git(repo: string, args: readonly string[], options?: RunOptions): Promise<RunResult> {
+  return run("git", repo, args, options);
+}
+
+/**
+ * Run `git annex ARGS` in `repo`. It is called through its own binary so that
+ * a missing git-annex shows up as ENOENT, not as git's "not a git command".
+ */
+export function annex(repo: string, args: readonly string[], options?: RunOptions): Promise<RunResult> {
+  return run("git-annex", repo, args, options);
+}
+
+export type GitRunner = typeof git;
