@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+/**
+ * The command line. The only place that maps errors to exit codes and
+ * touches process.exit / process.argv / signals; commands are loaded lazily
+ * so a hook pays only for the one it runs.
+ */
+import yargs, { type Argv } from "yargs";
+import { hideBin } from "yargs/helpers";
+import type { CommandContext } from "./commands/context.js";
+import { AppError, EXIT, UsageError } from "./errors.js";
+import { createLogger, type LogLevel } from "./log.js";
+
+interface GlobalArgs {
+  config?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+function contextFrom(argv: GlobalArgs, signal: AbortSignal, daemon = false): CommandContext {
+  const level: LogLevel = argv.verbose ? "debug" : argv.quiet ? "warn" : "info";
+  return {
+    log: createLogger({ level, timestamps: daemon }),
+    cwd: process.cwd(),
+    env: process.env,
+    out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+    signal,
+    verbose: Boolean(argv.verbose),
+    ...(argv.config ? { configPath: argv.config } : {}),
+  };
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return "";
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const repoOption = { type: "string", describe: "the repository (default: the current directory)" } as const;
+
+export function buildCli(argv: string[], signal: AbortSignal): Argv<GlobalArgs> {
+  return yargs(argv)
+    .scriptName("git-annex-xmpp")
+    .usage("$0 <command>\n\nTell git-annex repositories over XMPP that a shared repository got new commits.")
+    .option("config", { type: "string", describe: "read only this configuration file" })
+    .option("verbose", { alias: "v", type: "boolean", describe: "debug logs (stanzas, git commands), stack traces" })
+    .option("quiet", { alias: "q", type: "boolean", describe: "only warnings and errors" })
+    .command(
+      "notify [refs..]",
+      "announce that this repository received commits (run from git hooks)",
+      (y) =>
+        y
+          .option("repo", repoOption)
+          .option("uuid", { type: "string", array: true, describe: "announce these annex UUIDs instead of the repository's own" })
+          .option("hook", { choices: ["post-receive", "post-update"] as const, describe: "read the input of this git hook" })
+          .option("timeout", { type: "number", describe: "give up after this many milliseconds (default 5000)" })
+          .positional("refs", { type: "string", array: true, describe: "updated refs (post-update's arguments)" }),
+      async (a) => {
+        const { run } = await import("./commands/notify.js");
+        await run(contextFrom(a, signal), {
+          ...(a.repo ? { repo: a.repo } : {}),
+          ...(a.uuid ? { uuid: a.uuid.map(String) } : {}),
+          ...(a.hook ? { hook: a.hook } : {}),
+          ...(a.timeout !== undefined ? { timeout: positive(a.timeout, "--timeout") } : {}),
+          refs: (a.refs ?? []).map(String),
+          readStdin,
+        });
+      },
+    )
+    .command(
+      "listen",
+      "stay connected and sync this clone whenever one of its remotes announces a push",
+      (y) => y.option("repo", repoOption),
+      async (a) => {
+        const { run } = await import("./commands/listen.js");
+        await run(contextFrom(a, signal, true), { ...(a.repo ? { repo: a.repo } : {}) });
+      },
+    )
+    .command(
+      "install-hooks",
+      "add the notify block to this repository's git hooks",
+      (y) =>
+        y.option("repo", repoOption).option("hook", {
+          choices: ["post-receive", "post-update"] as const,
+          array: true,
+          describe: "which hooks (default: post-receive)",
+        }),
+      async (a) => {
+        const { run } = await import("./commands/install-hooks.js");
+        await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}), ...(a.hook ? { hook: a.hook } : {}) });
+      },
+    )
+    .command(
+      "uninstall-hooks",
+      "remove the notify block from this repository's git hooks",
+      (y) => y.option("repo", repoOption),
+      async (a) => {
+        const { run } = await import("./commands/uninstall-hooks.js");
+        await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}) });
+      },
+    )
+    .demandCommand(1, "name a command")
+    .strict()
+    .help()
+    .version()
+    .fail((message, error) => {
+      // yargs would print a help screen for any failure; ours are typed.
+      if (error) throw error;
+      throw new UsageError(message, "see git-annex-xmpp --help");
+    });
+}
+
+function positive(value: number, flag: string): number {
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} must be a positive number of milliseconds`);
+  return value;
+}
+
+async function main(): Promise<number> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  const argv = hideBin(process.argv);
+  try {
+    await buildCli(argv, controller.signal).parseAsync();
+    return EXIT.ok;
+  } catch (error) {
+    const verbose = argv.includes("--verbose") || argv.includes("-v");
+    if (error instanceof AppError) {
+      process.stderr.write(`git-annex-xmpp: ${error.message}\n`);
+      if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+      if (verbose && error.stack) process.stderr.write(`${error.stack}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`git-annex-xmpp: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return EXIT.software;
+  }
+}
+
+process.exitCode = await main();
+// Daemons hold sockets and timers; a finished command must not linger.
+process.exit();

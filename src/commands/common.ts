@@ -1,0 +1,22 @@
+import path from "node:path";
+import { loadConfig, type LoadedConfig } from "../config/load.js";
+import type { Config } from "../config/schema.js";
+import { resolveRepo, type RepoInfo } from "../git/repo.js";
+import type { CommandContext } from "./context.js";
+
+/** The repository a command acts on (--repo, else the current directory) and the configuration that applies to it. */
+export async function repoAndConfig(
+  ctx: CommandContext,
+  repoArg: string | undefined,
+  overrides: Partial<Config> = {},
+): Promise<{ repo: RepoInfo; loaded: LoadedConfig }> {
+  const repo = await resolveRepo(path.resolve(ctx.cwd, repoArg ?? "."));
+  const loaded = await loadConfig({
+    env: ctx.env,
+    repoDir: repo.dir,
+    repoHasWorkTree: !repo.bare,
+    ...(ctx.configPath ? { explicitFile: path.resolve(ctx.cwd, ctx.configPath) } : {}),
+    overrides,
+  });
+  return { repo, loaded };
+}

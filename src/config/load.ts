@@ -1,0 +1,170 @@
+/**
+ * Finds and reads the configuration: the repository's own file (searched in
+ * the repository's top directory only), then the user's
+ * ($XDG_CONFIG_HOME/git-annex-xmpp/), then the environment, then flags.
+ * Later layers win. Explicit searchPlaces and stopDir (as np does): nothing
+ * is picked up from parent directories by accident.
+ */
+import { readFile, stat } from "node:fs/promises";
+import { homedir } from "node:os";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { cosmiconfig, defaultLoaders } from "cosmiconfig";
+import { ConfigError } from "../errors.js";
+import { environmentLayers, parseConfig, type Config, type ConfigLayer } from "./schema.js";
+
+const MODULE = "git-annex-xmpp";
+
+const REPO_PLACES = [
+  "package.json",
+  `.${MODULE}rc`,
+  `.${MODULE}rc.json`,
+  `.${MODULE}rc.yaml`,
+  `.${MODULE}rc.yml`,
+  `${MODULE}.config.json`,
+  `${MODULE}.config.yaml`,
+  `${MODULE}.config.yml`,
+  `${MODULE}.config.js`,
+  `${MODULE}.config.mjs`,
+  `${MODULE}.config.cjs`,
+];
+
+const USER_PLACES = ["config", "config.json", "config.yaml", "config.yml", "config.js", "config.mjs", "config.cjs"];
+
+export function userConfigDir(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : join(env.HOME ?? homedir(), ".config");
+  return join(base, MODULE);
+}
+
+/** Per-user state (spool, caches, sockets): $XDG_STATE_HOME/git-annex-xmpp. */
+export function userStateDir(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(env.HOME ?? homedir(), ".local", "state");
+  return join(base, MODULE);
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Files read, lowest precedence first. */
+  files: string[];
+  /** Directory the user-level configuration lives in. */
+  userDir: string;
+}
+
+export interface LoadOptions {
+  env: NodeJS.ProcessEnv;
+  /** Repository top directory (or bare git dir) to search first. */
+  repoDir?: string;
+  /** Whether repoDir is a work tree (secrets refused there). */
+  repoHasWorkTree?: boolean;
+  /** --config FILE: read only this file (plus environment and flags). */
+  explicitFile?: string;
+  /** Highest-precedence values (command-line flags). */
+  overrides?: Partial<Config>;
+}
+
+const loaders = { ...defaultLoaders, noExt: defaultLoaders[".json"] };
+
+async function search(dir: string, places: string[]): Promise<{ filepath: string; config: unknown } | null> {
+  const explorer = cosmiconfig(MODULE, { searchPlaces: places, stopDir: dir, searchStrategy: "none", loaders, cache: false });
+  try {
+    return await explorer.search(dir);
+  } catch (error) {
+    throw new ConfigError(`cannot read configuration in ${dir}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function loadFile(path: string): Promise<{ filepath: string; config: unknown }> {
+  const explorer = cosmiconfig(MODULE, { loaders, cache: false });
+  try {
+    const result = await explorer.load(path);
+    if (!result) throw new Error("empty file");
+    return result;
+  } catch (error) {
+    throw new ConfigError(`cannot read configuration file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Refuse secrets in files that others can read (as ssh does for keys). */
+export async function assertPrivateFile(path: string, what: string): Promise<void> {
+  const info = await stat(path);
+  if ((info.mode & 0o077) !== 0) {
+    throw new ConfigError(`${what} ${path} is readable by others (mode ${(info.mode & 0o777).toString(8).padStart(4, "0")})`, {
+      key: what === "credentials file" ? "credentialsFile" : "password",
+      hint: `run: chmod 600 ${path}`,
+    });
+  }
+}
+
+function asLayer(found: { filepath: string; config: unknown }, inWorkTree: boolean): ConfigLayer {
+  return { source: found.filepath, values: (found.config ?? {}) as Record<string, unknown>, inWorkTree };
+}
+
+export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
+  const userDir = userConfigDir(options.env);
+  const found: ConfigLayer[] = [];
+  if (options.explicitFile) {
+    const path = resolve(options.explicitFile);
+    found.push(asLayer(await loadFile(path), false));
+  } else {
+    const user = await search(userDir, USER_PLACES);
+    if (user) found.push(asLayer(user, false));
+    if (options.repoDir) {
+      const repo = await search(options.repoDir, REPO_PLACES);
+      if (repo) found.push(asLayer(repo, options.repoHasWorkTree ?? true));
+    }
+  }
+  for (const layer of found) {
+    if ("password" in layer.values) await assertPrivateFile(layer.source, "configuration file with a password");
+    // A relative credentials path is relative to the file that names it.
+    const creds = layer.values.credentialsFile;
+    if (typeof creds === "string" && !isAbsolute(creds)) layer.values.credentialsFile = resolve(dirname(layer.source), creds);
+  }
+  const layers = [...found, ...environmentLayers(options.env)];
+  if (options.overrides) {
+    const values = Object.fromEntries(Object.entries(options.overrides).filter(([, v]) => v !== undefined));
+    layers.push({ source: "command line", values });
+  }
+  return { config: parseConfig(layers), files: found.map((l) => l.source), userDir };
+}
+
+export interface Credentials {
+  jid: string;
+  password: string;
+  /** Where the password came from, for doctor/status (never the password). */
+  source: string;
+}
+
+/**
+ * The password for the configured JID: from the configuration (environment
+ * or a private file), else the credentials file, else
+ * <userDir>/credentials if it exists.
+ */
+export async function resolveCredentials(config: Config, userDir: string): Promise<Credentials> {
+  if (!config.jid) {
+    throw new ConfigError("no XMPP account configured (`jid`)", {
+      key: "jid",
+      hint: "set `jid` in ~/.config/git-annex-xmpp/config.json or GIT_ANNEX_XMPP_JID (git-annex-xmpp configure writes it)",
+    });
+  }
+  if (config.password) return { jid: config.jid, password: config.password, source: "configuration" };
+  const candidates = config.credentialsFile ? [config.credentialsFile] : [join(userDir, "credentials")];
+  for (const path of candidates) {
+    let text: string;
+    try {
+      await assertPrivateFile(path, "credentials file");
+      text = await readFile(path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        if (config.credentialsFile) throw new ConfigError(`credentials file ${path} does not exist`, { key: "credentialsFile" });
+        continue;
+      }
+      throw error;
+    }
+    const password = text.split(/\r?\n/)[0] ?? "";
+    if (password === "") throw new ConfigError(`credentials file ${path} is empty`, { key: "credentialsFile" });
+    return { jid: config.jid, password, source: path };
+  }
+  throw new ConfigError(`no password for ${config.jid}`, {
+    key: "password",
+    hint: `write it to ${candidates[0]} (mode 0600), or set GIT_ANNEX_XMPP_PASSWORD`,
+  });
+}

@@ -1,0 +1,168 @@
+/**
+ * The configuration every command shares, and its validation. Pure: takes
+ * the raw objects found by the loader plus the environment, returns a
+ * typed Config or throws a ConfigError that names the offending key.
+ */
+import { ConfigError } from "../errors.js";
+
+export interface Config {
+  /** Bare or full JID (localpart@domain[/resource]). */
+  jid: string | undefined;
+  /** Plaintext password, only from the environment or a 0600 file outside any work tree. */
+  password: string | undefined;
+  /** File holding the password (first line), mode 0600 at most. */
+  credentialsFile: string | undefined;
+  /** Host to connect to instead of SRV / the JID's domain. */
+  server: string | undefined;
+  port: number | undefined;
+  /** "starttls" (RFC 6120 §5) or "direct" TLS (XEP-0368). */
+  tls: "starttls" | "direct";
+  /** CA certificate file (PEM) trusted in addition to the system's. */
+  ca: string | undefined;
+  /** Other accounts whose announcements are accepted (besides our own account's other resources). */
+  buddies: string[];
+  /** Resource prefix; a random suffix keeps several daemons of one account apart. */
+  resource: string;
+  /** notify: hard bound on the whole delivery, in ms. */
+  timeoutMs: number;
+  /** listen: extra arguments for `git annex sync`. */
+  syncArgs: string[];
+}
+
+export const DEFAULTS: Config = {
+  jid: undefined,
+  password: undefined,
+  credentialsFile: undefined,
+  server: undefined,
+  port: undefined,
+  tls: "starttls",
+  ca: undefined,
+  buddies: [],
+  resource: "git-annex-xmpp",
+  timeoutMs: 5000,
+  syncArgs: [],
+};
+
+type Kind = "string" | "port" | "tls" | "stringList" | "positiveInt" | "jid";
+
+const KEYS: Record<keyof Config, Kind> = {
+  jid: "jid",
+  password: "string",
+  credentialsFile: "string",
+  server: "string",
+  port: "port",
+  tls: "tls",
+  ca: "string",
+  buddies: "stringList",
+  resource: "string",
+  timeoutMs: "positiveInt",
+  syncArgs: "stringList",
+};
+
+/** Environment variables and the key each overrides. */
+export const ENV_KEYS: Record<string, keyof Config> = {
+  GIT_ANNEX_XMPP_JID: "jid",
+  GIT_ANNEX_XMPP_PASSWORD: "password",
+  GIT_ANNEX_XMPP_CREDENTIALS: "credentialsFile",
+  GIT_ANNEX_XMPP_SERVER: "server",
+  GIT_ANNEX_XMPP_PORT: "port",
+  GIT_ANNEX_XMPP_TLS: "tls",
+  GIT_ANNEX_XMPP_CA: "ca",
+  GIT_ANNEX_XMPP_BUDDIES: "buddies",
+  GIT_ANNEX_XMPP_RESOURCE: "resource",
+  GIT_ANNEX_XMPP_TIMEOUT: "timeoutMs",
+};
+
+const JID = /^[^@/\s"&'<>:]+@[^@/\s]+(\/.+)?$/;
+
+export function isValidJid(value: string): boolean {
+  return JID.test(value);
+}
+
+export function bareJid(jid: string): string {
+  return jid.split("/")[0]!.toLowerCase();
+}
+
+function validate(key: keyof Config, kind: Kind, value: unknown, source: string): unknown {
+  const bad = (expected: string) =>
+    new ConfigError(`${source}: \`${key}\` must be ${expected}, got ${JSON.stringify(value)?.slice(0, 60)}`, { key });
+  const fromEnv = source.startsWith("environment");
+  switch (kind) {
+    case "string":
+      if (typeof value !== "string" || value === "") throw bad("a non-empty string");
+      return value;
+    case "jid":
+      if (typeof value !== "string" || !isValidJid(value)) throw bad("a JID like user@example.org");
+      return value;
+    case "port": {
+      const n = fromEnv && typeof value === "string" ? Number(value) : value;
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) throw bad("a port number (1-65535)");
+      return n;
+    }
+    case "positiveInt": {
+      const n = fromEnv && typeof value === "string" ? Number(value) : value;
+      if (typeof n !== "number" || !Number.isInteger(n) || n <= 0) throw bad("a positive whole number");
+      return n;
+    }
+    case "tls":
+      if (value !== "starttls" && value !== "direct") throw bad('"starttls" or "direct"');
+      return value;
+    case "stringList": {
+      const list = fromEnv && typeof value === "string" ? value.split(",").map((s) => s.trim()).filter(Boolean) : value;
+      if (!Array.isArray(list) || list.some((s) => typeof s !== "string" || s === "")) throw bad("a list of strings");
+      if (key === "buddies") {
+        const wrong = list.find((s: string) => !isValidJid(s));
+        if (wrong !== undefined) throw bad(`a list of JIDs (${JSON.stringify(wrong)} is not one)`);
+      }
+      return list;
+    }
+  }
+}
+
+export interface ConfigLayer {
+  /** Where it came from, for messages: a file path or "environment". */
+  source: string;
+  values: Record<string, unknown>;
+  /** Whether the file sits inside a git work tree (no secrets allowed there). */
+  inWorkTree?: boolean;
+}
+
+/** Merge layers, lowest precedence first, validating every key. */
+export function parseConfig(layers: ConfigLayer[]): Config {
+  const config: Config = { ...DEFAULTS, buddies: [...DEFAULTS.buddies] };
+  for (const layer of layers) {
+    if (typeof layer.values !== "object" || layer.values === null || Array.isArray(layer.values)) {
+      throw new ConfigError(`${layer.source}: the configuration must be an object of keys`);
+    }
+    for (const [key, value] of Object.entries(layer.values)) {
+      if (!(key in KEYS)) {
+        throw new ConfigError(`${layer.source}: unknown configuration key \`${key}\``, {
+          key,
+          hint: `known keys: ${Object.keys(KEYS).join(", ")}`,
+        });
+      }
+      if (value === undefined || value === null) continue;
+      const k = key as keyof Config;
+      if (k === "password" && layer.inWorkTree) {
+        throw new ConfigError(`${layer.source}: \`password\` must not be stored in a repository's work tree`, {
+          key,
+          hint: "use the user config directory, a credentials file (mode 0600) or GIT_ANNEX_XMPP_PASSWORD",
+        });
+      }
+      (config as unknown as Record<string, unknown>)[k] = validate(k, KEYS[k], value, layer.source);
+    }
+  }
+  return config;
+}
+
+/** The environment as layers, one a variable, so an error names the variable. */
+export function environmentLayers(env: NodeJS.ProcessEnv): ConfigLayer[] {
+  return Object.entries(ENV_KEYS)
+    .filter(([name]) => env[name] !== undefined && env[name] !== "")
+    .map(([name, key]) => ({ source: `environment variable ${name}`, values: { [key]: env[name] } }));
+}
+
+/** The domain part of a JID. */
+export function jidDomain(jid: string): string {
+  return bareJid(jid).split("@")[1]!;
+}

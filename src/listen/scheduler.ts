@@ -1,0 +1,96 @@
+/**
+ * Coalescing sync scheduler. Announcements arrive from the XMPP receive
+ * loop; syncing must never run inside it. Requests within `debounceMs`
+ * merge into one run; requests that arrive while a run is going merge into
+ * exactly one follow-up run. Nothing is dropped: the follow-up carries the
+ * union of everything requested meanwhile.
+ */
+export interface SchedulerTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface SyncScheduler<T> {
+  /** Ask for a run covering `items` (merged with anything pending). */
+  request(items: Iterable<T>, reason: string): void;
+  /** Resolves when nothing is running or pending. */
+  idle(): Promise<void>;
+  /** Stop scheduling; resolves once a running job has ended. */
+  stop(): Promise<void>;
+  readonly runs: number;
+}
+
+export interface SchedulerOptions<T> {
+  run(items: Set<T>, reasons: string[]): Promise<void>;
+  onError(error: unknown): void;
+  debounceMs?: number;
+  timers?: SchedulerTimers;
+}
+
+export function createSyncScheduler<T>(options: SchedulerOptions<T>): SyncScheduler<T> {
+  const timers: SchedulerTimers = options.timers ?? {
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  };
+  const debounceMs = options.debounceMs ?? 50;
+  let pending: Set<T> | undefined;
+  let reasons: string[] = [];
+  let timer: unknown;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  let runs = 0;
+  let idleWaiters: Array<() => void> = [];
+
+  const settleIdle = () => {
+    if (running || pending || timer !== undefined) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
+
+  const launch = () => {
+    timer = undefined;
+    if (running || !pending || stopped) return settleIdle();
+    const items = pending;
+    const why = reasons;
+    pending = undefined;
+    reasons = [];
+    runs++;
+    running = options
+      .run(items, why)
+      .catch((error) => options.onError(error))
+      .finally(() => {
+        running = undefined;
+        // A request that came during the run gets exactly one follow-up.
+        if (pending && !stopped) launch();
+        else settleIdle();
+      });
+  };
+
+  return {
+    get runs() {
+      return runs;
+    },
+    request(items, reason) {
+      if (stopped) return;
+      pending ??= new Set();
+      for (const item of items) pending.add(item);
+      reasons.push(reason);
+      if (!running && timer === undefined) timer = timers.setTimeout(launch, debounceMs);
+    },
+    idle() {
+      return new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        settleIdle();
+      });
+    },
+    async stop() {
+      stopped = true;
+      if (timer !== undefined) timers.clearTimeout(timer);
+      timer = undefined;
+      pending = undefined;
+      await running;
+      settleIdle();
+    },
+  };
+}

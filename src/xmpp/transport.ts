@@ -1,0 +1,84 @@
+/**
+ * Sockets and TLS for the session. xmpp.js 0.14 passes no TLS options to
+ * its sockets (DESIGN.md §5), so a private CA could only be trusted
+ * process-wide; here each session carries its own `ca`, verifies the
+ * certificate against the JID's domain (RFC 6125, RFC 6120 §13.7.2.1) and
+ * turns Nagle off (it costs ≈44 ms per request/response on loopback).
+ */
+import net from "node:net";
+import tls from "node:tls";
+import ConnectionTCP from "@xmpp/connection-tcp";
+import TlsSocket from "@xmpp/tls/lib/Socket.js";
+import { xml, type Client, type Element } from "@xmpp/client-core";
+
+export interface TlsSettings {
+  /** Name the certificate must match: the JID's domain. */
+  servername: string;
+  /** Extra trusted CA certificates (PEM). */
+  ca?: string | undefined;
+}
+
+const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
+
+function tlsOptions(settings: TlsSettings): tls.ConnectionOptions {
+  return {
+    servername: settings.servername,
+    // Add to the system's roots instead of replacing them, as a user who
+    // names a private CA still expects public certificates to verify.
+    ...(settings.ca ? { ca: [...tls.rootCertificates, settings.ca] } : {}),
+    rejectUnauthorized: true,
+  };
+}
+
+class PlainSocket extends net.Socket {
+  secure = false;
+  constructor() {
+    super();
+    this.setNoDelay(true);
+  }
+}
+
+/** A transport class bound to one session's TLS settings. */
+export function createTransport(mode: "starttls" | "direct", settings: TlsSettings): unknown {
+  if (mode === "starttls") {
+    class StartTlsTransport extends ConnectionTCP {}
+    StartTlsTransport.prototype.Socket = PlainSocket;
+    StartTlsTransport.prototype.NS = "jabber:client";
+    return StartTlsTransport;
+  }
+  // XEP-0368: TLS from the first byte, ALPN "xmpp-client".
+  class DirectSocket extends TlsSocket {
+    connect(params: { host: string; port: number }) {
+      this._attachSocket(tls.connect({ ...params, ...tlsOptions(settings), ALPNProtocols: ["xmpp-client"] }));
+      this.socket.setNoDelay(true);
+    }
+  }
+  class DirectTlsTransport extends ConnectionTCP {
+    socketParameters(service: string) {
+      const url = new URL(service.replace(/^xmpps:/, "xmpp:"));
+      return { host: url.hostname, port: Number(url.port) || 5223 };
+    }
+  }
+  DirectTlsTransport.prototype.Socket = DirectSocket;
+  DirectTlsTransport.prototype.NS = "jabber:client";
+  return DirectTlsTransport;
+}
+
+/**
+ * RFC 6120 §5.4: STARTTLS negotiation, upgrading the socket with our own
+ * TLS options. Registered first among the stream features so nothing
+ * (SASL in particular) is negotiated in the clear.
+ */
+export async function negotiateStartTls(entity: Client, settings: TlsSettings): Promise<void> {
+  const answer: Element = await entity.sendReceive(xml("starttls", { xmlns: NS_TLS }));
+  if (!answer.is("proceed", NS_TLS)) throw new Error("the server refused STARTTLS");
+  const socket = new TlsSocket();
+  const done = new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  socket.connect({ socket: entity.socket, ...tlsOptions(settings) });
+  await done;
+  entity._attachSocket(socket);
+  await entity.restart();
+}
