@@ -64,7 +64,8 @@ export interface LoadOptions {
 const loaders = { ...defaultLoaders, noExt: defaultLoaders[".json"] };
 
 async function search(dir: string, places: string[]): Promise<{ filepath: string; config: unknown } | null> {
-  const explorer = cosmiconfig(MODULE, { searchPlaces: places, stopDir: dir, searchStrategy: "none", loaders, cache: false });
+  // "none": this directory only, never its parents.
+  const explorer = cosmiconfig(MODULE, { searchPlaces: places, searchStrategy: "none", loaders, cache: false });
   try {
     return await explorer.search(dir);
   } catch (error) {
