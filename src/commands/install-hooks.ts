@@ -1,0 +1,71 @@
+/**
+ * `git-annex-xmpp install-hooks`: add our notify block to the repository's
+ * receive-side hooks (see src/git/hooks.ts for where and how).
+ */
+import { realpathSync } from "node:fs";
+import path from "node:path";
+import { UsageError } from "../errors.js";
+import { HOOK_NAMES, isHookName, type HookName } from "../git/hook-script.js";
+import { installHooks, type HooksResult } from "../git/hooks.js";
+import { resolveRepo } from "../git/repo.js";
+import type { CommandContext } from "./context.js";
+
+export interface InstallHooksArgs {
+  repo?: string;
+  hook?: string[];
+  /** argv that runs this CLI; defaults to the running node and script. */
+  cliCommand?: string[];
+}
+
+export async function run(ctx: CommandContext, args: InstallHooksArgs): Promise<void> {
+  const hooks = parseHookNames(args.hook);
+  const repo = await resolveRepo(path.resolve(ctx.cwd, args.repo ?? "."));
+  const cliCommand = args.cliCommand ?? runningCliCommand();
+  ctx.log.debug(`install-hooks: ${repo.dir}, running ${cliCommand.join(" ")}`);
+  const result = await installHooks(repo, { cliCommand, ...(hooks ? { hooks } : {}) });
+  warnAboutHooksPath(ctx, result, repo.bare);
+  for (const file of result.files) {
+    ctx.out(`${file.hook}: ${file.action}\n`);
+    if (!file.executable) ctx.log.warn(`${file.path} is not executable, so git does not run it (chmod +x it)`);
+  }
+}
+
+/** `--hook` values, validated; undefined means the default set. */
+export function parseHookNames(values: readonly string[] | undefined): HookName[] | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  const names = values.flatMap((value) => value.split(",")).map((value) => value.trim()).filter(Boolean);
+  const wrong = names.filter((name) => !isHookName(name));
+  if (wrong.length > 0) {
+    throw new UsageError(`unknown hook ${wrong.map((w) => JSON.stringify(w)).join(", ")}`, `--hook takes ${HOOK_NAMES.join(" or ")}`);
+  }
+  return names as HookName[];
+}
+
+/**
+ * The absolute node binary and CLI script running now, so that the hook
+ * works in the pusher's environment whatever its PATH (see InstallHooksOptions).
+ * Without a script path (a bundled or unusual launch) the hook relies on
+ * `git-annex-xmpp` being on PATH.
+ */
+function runningCliCommand(): string[] {
+  const script = process.argv[1];
+  if (script === undefined) return ["git-annex-xmpp"];
+  try {
+    return [process.execPath, realpathSync(script)];
+  } catch {
+    return ["git-annex-xmpp"];
+  }
+}
+
+/**
+ * core.hooksPath is left alone (STYLE.md: taking it over would switch off
+ * git-annex's hooks), but the user should know where the block went, and
+ * that git-annex's own hooks, always written to $GIT_DIR/hooks, are not run.
+ */
+function warnAboutHooksPath(ctx: CommandContext, result: HooksResult, bare: boolean): void {
+  if (result.coreHooksPath === undefined) return;
+  ctx.log.warn(`core.hooksPath is set (${result.coreHooksPath}): using ${result.hooksDir}, where git runs push hooks`);
+  if (!bare && result.hooksDir !== result.defaultHooksDir) {
+    ctx.log.warn(`git-annex keeps its own hooks in ${result.defaultHooksDir}, which git does not run while core.hooksPath points elsewhere`);
+  }
+}

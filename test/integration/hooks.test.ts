@@ -1,0 +1,295 @@
+/**
+ * installHooks / uninstallHooks against real `git init` + `git annex init`
+ * repositories, and real pushes running the installed hooks.
+ */
+import { chmod, mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run as installHooksCommand } from "../../src/commands/install-hooks.js";
+import { run as uninstallHooksCommand } from "../../src/commands/uninstall-hooks.js";
+import type { CommandContext } from "../../src/commands/context.js";
+import { AppError, NotAnnexRepoError, UsageError } from "../../src/errors.js";
+import { createLogger } from "../../src/log.js";
+import { installHooks, uninstallHooks } from "../../src/git/hooks.js";
+import { resolveRepo } from "../../src/git/repo.js";
+import { annex } from "../../src/git/run.js";
+import { createGitSandbox, makeFakeCli, snapshotDir, type GitSandbox } from "./git-sandbox.js";
+
+const ZERO = "0".repeat(40);
+const GIT_ANNEX_HOOKS = ["post-checkout", "post-merge", "post-receive", "pre-commit"];
+
+let box: GitSandbox;
+beforeAll(async () => {
+  box = await createGitSandbox();
+});
+afterAll(async () => {
+  await box.cleanup();
+});
+
+/** A bare annex hub with our post-receive installed, and a clone to push from. */
+async function hubWithClone(name: string, cliCommand: string[], hooks?: ("post-receive" | "post-update")[]) {
+  const hub = await box.makeRepo(`${name}.git`, { bare: true });
+  const result = await installHooks(await resolveRepo(hub), { cliCommand, ...(hooks ? { hooks } : {}) });
+  const clone = await box.clone(hub, `${name}-clone`);
+  return { hub, clone, result };
+}
+
+describe("installHooks / uninstallHooks on disk", () => {
+  it("leaves git-annex's hook files byte-identical after install and uninstall (non-bare)", async () => {
+    const repo = await box.makeRepo("work");
+    const hooksDir = path.join(repo, ".git", "hooks");
+    const before = await snapshotDir(hooksDir);
+    for (const name of GIT_ANNEX_HOOKS) expect(before[name]?.content).toContain("automatically configured by git-annex");
+
+    const info = await resolveRepo(repo);
+    const first = await installHooks(info, { cliCommand: ["/usr/bin/node", "/opt/gax/cli.js"] });
+    expect(first.hooksDir).toBe(hooksDir);
+    expect(first.files.map((f) => [f.hook, f.action])).toEqual([["post-receive", "updated"]]);
+    const installed = await readFile(path.join(hooksDir, "post-receive"), "utf8");
+    expect(installed.startsWith("#!/bin/sh\n# >>> git-annex-xmpp >>>\n")).toBe(true);
+    expect(installed.endsWith(before["post-receive"]!.content.slice("#!/bin/sh\n".length))).toBe(true);
+
+    const again = await installHooks(info, { cliCommand: ["/usr/bin/node", "/opt/gax/cli.js"] });
+    expect(again.files.map((f) => f.action)).toEqual(["unchanged"]);
+    expect(await readFile(path.join(hooksDir, "post-receive"), "utf8")).toBe(installed);
+
+    const both = await installHooks(info, { cliCommand: ["git-annex-xmpp"], hooks: ["post-receive", "post-update"] });
+    expect(both.files.map((f) => [f.hook, f.action])).toEqual([["post-receive", "updated"], ["post-update", "created"]]);
+    expect((await stat(path.join(hooksDir, "post-update"))).mode & 0o777).toBe(0o755);
+
+    const removed = await uninstallHooks(info);
+    expect(removed.files.map((f) => [f.hook, f.action])).toEqual([["post-receive", "removed"], ["post-update", "removed"]]);
+    expect(await snapshotDir(hooksDir)).toEqual(before);
+    const noop = await uninstallHooks(info);
+    expect(noop.files.map((f) => f.action)).toEqual(["absent", "absent"]);
+  });
+
+  it("creates an executable post-receive in a bare hub and deletes it again", async () => {
+    const hub = await box.makeRepo("bare.git", { bare: true });
+    const hooksDir = path.join(hub, "hooks");
+    const before = await snapshotDir(hooksDir);
+    expect(Object.keys(before).filter((name) => !name.endsWith(".sample"))).toEqual([]);
+
+    const info = await resolveRepo(hub);
+    const result = await installHooks(info, { cliCommand: "git-annex-xmpp" });
+    expect(result.files).toEqual([{ hook: "post-receive", path: path.join(hooksDir, "post-receive"), action: "created", executable: true }]);
+    expect((await stat(path.join(hooksDir, "post-receive"))).mode & 0o777).toBe(0o755);
+
+    await uninstallHooks(info);
+    expect(await snapshotDir(hooksDir)).toEqual(before);
+  });
+
+  it("keeps the mode of an existing hook file", async () => {
+    const hub = await box.makeRepo("mode.git", { bare: true });
+    const file = path.join(hub, "hooks", "post-receive");
+    await writeFile(file, "#!/bin/sh\necho mine\n");
+    await chmod(file, 0o700);
+    const info = await resolveRepo(hub);
+    await installHooks(info, { cliCommand: "git-annex-xmpp" });
+    expect((await stat(file)).mode & 0o777).toBe(0o700);
+    await uninstallHooks(info);
+    expect(await readFile(file, "utf8")).toBe("#!/bin/sh\necho mine\n");
+    expect((await stat(file)).mode & 0o777).toBe(0o700);
+  });
+
+  it("keeps bytes that are not UTF-8, and runs a CLI from a non-ASCII path", async () => {
+    const hub = await box.makeRepo("bytes.git", { bare: true });
+    const file = path.join(hub, "hooks", "post-receive");
+    const original = Buffer.concat([Buffer.from("#!/bin/sh\n# caf"), Buffer.from([0xe9, 0xff]), Buffer.from("\n")]);
+    await writeFile(file, original);
+    await chmod(file, 0o755);
+    const dir = path.join(box.root, "outils-é ß");
+    await mkdir(dir);
+    const fake = await makeFakeCli(dir, "fake-bytes");
+    const info = await resolveRepo(hub);
+    await installHooks(info, { cliCommand: fake.command });
+
+    const clone = await box.clone(hub, "bytes-clone");
+    await box.commitFile(clone, "a", "a\n");
+    await box.git(clone, ["push", "-q", "origin", "main"]);
+    expect(await fake.calls()).toHaveLength(1);
+    await uninstallHooks(info);
+    expect(Buffer.compare(await readFile(file), original)).toBe(0);
+  });
+
+  it("refuses a repository without annex.uuid, before writing anything", async () => {
+    const repo = await box.makeRepo("plain", { annexInit: false });
+    const before = await snapshotDir(path.join(repo, ".git", "hooks"));
+    await expect(installHooks(await resolveRepo(repo), { cliCommand: "git-annex-xmpp" })).rejects.toThrow(NotAnnexRepoError);
+    expect(await snapshotDir(path.join(repo, ".git", "hooks"))).toEqual(before);
+  });
+
+  it("refuses hook files it must not edit: symlinks and non-shell scripts", async () => {
+    const hub = await box.makeRepo("odd.git", { bare: true });
+    const info = await resolveRepo(hub);
+    await writeFile(path.join(hub, "hooks", "post-update"), "#!/usr/bin/env python3\nprint('hi')\n");
+    await expect(installHooks(info, { cliCommand: "x", hooks: ["post-update"] })).rejects.toThrow(/not a shell script/);
+    await writeFile(path.join(box.root, "shared-hook"), "#!/bin/sh\n");
+    await symlink(path.join(box.root, "shared-hook"), path.join(hub, "hooks", "post-receive"));
+    await expect(installHooks(info, { cliCommand: "x" })).rejects.toThrow(AppError);
+    expect(await readFile(path.join(box.root, "shared-hook"), "utf8")).toBe("#!/bin/sh\n");
+  });
+
+  // receive-pack runs push hooks in the git directory, so git resolves a
+  // relative core.hooksPath against it, also in a non-bare repository.
+  it("writes where git runs hooks when core.hooksPath is set, and says so", async () => {
+    const hub = await box.makeRepo("hookspath.git", { bare: true });
+    await box.git(hub, ["config", "core.hooksPath", "myhooks"]);
+    const fake = await makeFakeCli(box.root, "fake-hookspath");
+    const result = await installHooks(await resolveRepo(hub), { cliCommand: fake.command });
+    expect(result.coreHooksPath).toBe("myhooks");
+    expect(result.hooksDir).toBe(path.join(hub, "myhooks"));
+    const clone = await box.clone(hub, "hookspath-clone");
+    await box.commitFile(clone, "a", "a\n");
+    await box.git(clone, ["push", "-q", "origin", "main"]);
+    expect(await fake.calls()).toHaveLength(1);
+
+    const work = await box.makeRepo("hookspath-work");
+    await box.git(work, ["config", "core.hooksPath", ".githooks"]);
+    const inWork = await installHooks(await resolveRepo(work), { cliCommand: fake.command });
+    expect(inWork.hooksDir).toBe(path.join(work, ".git", ".githooks"));
+    const workClone = await box.clone(work, "hookspath-work-clone");
+    await box.commitFile(workClone, "a", "a\n");
+    await box.git(workClone, ["push", "-q", "origin", "main:other"]);
+    expect(await fake.calls()).toHaveLength(2);
+  });
+});
+
+describe("the installed block in real pushes", () => {
+  it("runs notify with the post-receive ref lines on stdin", async () => {
+    const fake = await makeFakeCli(box.root, "fake-push");
+    const { hub, clone } = await hubWithClone("push", fake.command);
+    const first = await box.commitFile(clone, "a", "a\n");
+    await box.git(clone, ["push", "-q", "origin", "main"]);
+    const second = await box.commitFile(clone, "b", "b\n");
+    await box.git(clone, ["push", "-q", "origin", "main"]);
+
+    expect(await fake.calls()).toEqual([
+      ["notify", "--hook", "post-receive", "--repo", hub, "--timeout", "5000"],
+      ["notify", "--hook", "post-receive", "--repo", hub, "--timeout", "5000"],
+    ]);
+    expect(await fake.stdins()).toEqual([`${ZERO} ${first} refs/heads/main\n`, `${first} ${second} refs/heads/main\n`]);
+  });
+
+  it("passes the ref names as arguments in post-update", async () => {
+    const fake = await makeFakeCli(box.root, "fake-update");
+    const { hub, clone } = await hubWithClone("update", fake.command, ["post-update"]);
+    await box.commitFile(clone, "a", "a\n");
+    await box.git(clone, ["push", "-q", "origin", "main", "main:refs/heads/other"]);
+    const [call] = await fake.calls();
+    expect(call?.slice(0, 8)).toEqual(["notify", "--hook", "post-update", "--repo", hub, "--timeout", "5000", "--"]);
+    expect(call?.slice(8).sort()).toEqual(["refs/heads/main", "refs/heads/other"]);
+  });
+
+  it("is skipped with GIT_ANNEX_XMPP=0 and traced with GIT_ANNEX_XMPP_TRACE=1", async () => {
+    const fake = await makeFakeCli(box.root, "fake-switches");
+    const { clone } = await hubWithClone("switches", fake.command);
+    await box.commitFile(clone, "a", "a\n");
+    await box.git(clone, ["push", "-q", "origin", "main"], { GIT_ANNEX_XMPP: "0" });
+    expect(await fake.calls()).toEqual([]);
+
+    await box.commitFile(clone, "b", "b\n");
+    const traced = await box.git(clone, ["push", "origin", "main"], { GIT_ANNEX_XMPP_TRACE: "1", GIT_ANNEX_XMPP_TIMEOUT: "1234" });
+    expect(traced.stderr).toMatch(/remote: \+ git_annex_xmpp notify --hook post-receive .* --timeout 1234/);
+    expect(await fake.calls()).toHaveLength(1);
+  });
+
+  it("falls back to git-annex-xmpp on PATH, and is quiet when the CLI is gone", async () => {
+    const { clone } = await hubWithClone("missing", ["/nonexistent/node", "/nonexistent/cli.js"]);
+    await box.commitFile(clone, "a", "a\n");
+    const quiet = await box.git(clone, ["push", "origin", "main"]);
+    expect(quiet.stderr).not.toMatch(/not found|No such file|nonexistent/);
+
+    const bin = path.join(box.root, "bin");
+    await mkdir(bin, { recursive: true });
+    const fake = await makeFakeCli(bin, "git-annex-xmpp");
+    await box.commitFile(clone, "b", "b\n");
+    await box.git(clone, ["push", "-q", "origin", "main"], { PATH: `${bin}:${process.env.PATH ?? ""}` });
+    expect((await fake.calls())[0]?.slice(0, 3)).toEqual(["notify", "--hook", "post-receive"]);
+  });
+
+  it("hands stdin on to the rest of the hook, even under sh -e when notify fails", async () => {
+    const hub = await box.makeRepo("chain.git", { bare: true });
+    const after = path.join(box.root, "chain-after");
+    const file = path.join(hub, "hooks", "post-receive");
+    await writeFile(file, `#!/bin/sh -e\ncat > '${after}'\n`);
+    await chmod(file, 0o755);
+    const failing = await makeFakeCli(box.root, "fake-failing", 3);
+    await installHooks(await resolveRepo(hub), { cliCommand: failing.command });
+
+    const clone = await box.clone(hub, "chain-clone");
+    const head = await box.commitFile(clone, "a", "a\n");
+    await box.git(clone, ["push", "-q", "origin", "main"]);
+    expect(await failing.stdins()).toEqual([`${ZERO} ${head} refs/heads/main\n`]);
+    expect(await readFile(after, "utf8")).toBe(`${ZERO} ${head} refs/heads/main\n`);
+  });
+
+  it("keeps git-annex's own post-receive working (updateInstead on an adjusted branch)", async () => {
+    const target = await box.makeRepo("adjusted");
+    await box.commitFile(target, "first", "1\n");
+    const clone = await box.clone(target, "adjusted-clone");
+    await annex(target, ["adjust", "--unlock"]);
+    await box.git(target, ["config", "receive.denyCurrentBranch", "updateInstead"]);
+    const hooksDir = path.join(target, ".git", "hooks");
+    const before = await snapshotDir(hooksDir);
+
+    const fake = await makeFakeCli(box.root, "fake-adjusted");
+    const info = await resolveRepo(target);
+    await installHooks(info, { cliCommand: fake.command });
+    const head = await box.commitFile(clone, "second", "2\n");
+    // git-annex's post-receive merges synced/main into the checked-out adjusted branch.
+    await box.git(clone, ["push", "-q", "origin", "main:synced/main"]);
+
+    expect(await readFile(path.join(target, "second"), "utf8")).toBe("2\n");
+    expect(await fake.calls()).toEqual([["notify", "--hook", "post-receive", "--repo", info.gitDir, "--timeout", "5000"]]);
+    expect(await fake.stdins()).toEqual([`${ZERO} ${head} refs/heads/synced/main\n`]);
+
+    await uninstallHooks(info);
+    expect(await snapshotDir(hooksDir)).toEqual(before);
+  });
+});
+
+describe("install-hooks / uninstall-hooks commands", () => {
+  function fakeContext(cwd: string) {
+    const out: string[] = [];
+    const logs: string[] = [];
+    const ctx: CommandContext = {
+      log: createLogger({ level: "info", write: (line) => logs.push(line) }),
+      cwd,
+      env: {},
+      out: (text) => out.push(text),
+      signal: new AbortController().signal,
+      verbose: false,
+    };
+    return { ctx, out, logs };
+  }
+
+  it("prints one line per hook file and warns about core.hooksPath", async () => {
+    const repo = await box.makeRepo("cmd");
+    await mkdir(path.join(repo, "sub"));
+    await box.git(repo, ["config", "core.hooksPath", path.join(repo, ".git", "hooks")]);
+    const { ctx, out, logs } = fakeContext(path.join(repo, "sub"));
+
+    await installHooksCommand(ctx, { hook: ["post-receive,post-update"] });
+    expect(out).toEqual(["post-receive: updated\n", "post-update: created\n"]);
+    expect(logs.join("")).toMatch(/core.hooksPath is set/);
+    const installed = await readFile(path.join(repo, ".git", "hooks", "post-update"), "utf8");
+    expect(installed).toContain(process.execPath);
+
+    out.length = 0;
+    await installHooksCommand(ctx, { repo: "..", hook: ["post-update"] });
+    expect(out).toEqual(["post-update: unchanged\n"]);
+
+    out.length = 0;
+    await uninstallHooksCommand(ctx, {});
+    expect(out).toEqual(["post-receive: removed\n", "post-update: removed\n"]);
+    out.length = 0;
+    await uninstallHooksCommand(ctx, {});
+    expect(out).toEqual([`no git-annex-xmpp hooks in ${path.join(repo, ".git", "hooks")}\n`]);
+  });
+
+  it("rejects hooks it does not know", async () => {
+    const { ctx } = fakeContext(box.root);
+    await expect(installHooksCommand(ctx, { hook: ["pre-commit"] })).rejects.toThrow(UsageError);
+  });
+});
