@@ -7,7 +7,7 @@ import { TimeoutError, UsageError } from "../errors.js";
 import { requireAnnexUuid } from "../git/repo.js";
 import { parsePostReceive, parsePostUpdate, type RefUpdate } from "../notify/refs.js";
 import { createSession } from "../services/connect.js";
-import { encodePushPresence } from "../xmpp/codec.js";
+import { encodeAnnouncement } from "../notify/announcement.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { repoAndConfig } from "./common.js";
 import type { CommandContext } from "./context.js";
@@ -34,7 +34,7 @@ export async function run(ctx: CommandContext, args: NotifyArgs): Promise<void> 
   const session = await createSession(config, credentials, ctx.log, "notify");
   await withDeadline(config.timeoutMs, session, async () => {
     await session.start();
-    await session.send(encodePushPresence(uuids));
+    await session.send(encodeAnnouncement({ uuids, refs, createdAt: started }));
     // The server handles a stream's stanzas in order: once it answers a
     // ping sent after the presence, it has processed (and fanned out) the presence.
     await session.ping(config.timeoutMs);

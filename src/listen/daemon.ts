@@ -27,6 +27,8 @@ export interface ListenerDeps {
   remotesFor(uuids: readonly string[] | undefined): Promise<RemoteRef[]>;
   /** Run one sync with these remotes. */
   sync(remotes: string[], signal: AbortSignal): Promise<void>;
+  /** Called once per connection, after our presence is up (e.g. to flush a spool). */
+  onOnline?(session: XmppSession): Promise<void>;
   backoff?: BackoffPolicy;
   debounceMs?: number;
 }
@@ -109,6 +111,7 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
         await session.send(encodeSignaturePresence());
         for (const buddy of deps.buddies) await session.send(el("presence", { to: buddy, type: "subscribe" }));
         await requestSync(undefined, "catch-up after connect");
+        await deps.onOnline?.(session);
       } catch (error) {
         log.warn(`after connecting: ${(error as Error).message}`);
       }
