@@ -3,7 +3,7 @@
  * announcement names, once at start and after each reconnect.
  */
 import { resolveCredentials } from "../config/load.js";
-import { listAnnexRemotes, remotesForUuids, requireAnnexUuid } from "../git/repo.js";
+import { gitAnnexVersion, listAnnexRemotes, remotesForUuids, requireAnnexUuid } from "../git/repo.js";
 import { annex } from "../git/run.js";
 import { runListener } from "../listen/daemon.js";
 import { createSession } from "../services/connect.js";
@@ -19,7 +19,7 @@ export async function run(ctx: CommandContext, args: ListenArgs): Promise<void> 
   const { config } = loaded;
   requireAnnexUuid(repo);
   const credentials = await resolveCredentials(config, loaded.userDir);
-  ctx.log.info(`listening for ${repo.dir}`);
+  ctx.log.info(`listening for ${repo.dir} (git-annex ${await gitAnnexVersion(repo.dir)})`);
   await runListener({
     log: ctx.log,
     signal: ctx.signal,

@@ -4,7 +4,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { NotAnnexRepoError } from "../errors.js";
-import { git } from "./run.js";
+import { annex, git } from "./run.js";
 
 export { listAnnexRemotes, parseRemoteConfig, remotesForUuids, parseGitBoolean } from "./remotes.js";
 export type { AnnexRemote } from "./remotes.js";
@@ -92,4 +92,13 @@ export async function readRefs(repo: string, refs: readonly string[]): Promise<M
     if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(line)) found.set(ref, line);
   });
   return found;
+}
+
+/**
+ * git-annex's version, failing with GitAnnexMissingError when the binary is
+ * not on PATH: checked when a daemon starts, not at its first sync.
+ */
+export async function gitAnnexVersion(repo: string): Promise<string> {
+  const result = await annex(repo, ["version", "--raw"]);
+  return result.stdout.trim();
 }
