@@ -99,6 +99,19 @@ export function buildCli(argv: string[], signal: AbortSignal): Argv<GlobalArgs> 
         await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}) });
       },
     )
+    .command(
+      "doctor",
+      "check git-annex, the repository, the configuration, the login, hooks and remotes",
+      (y) =>
+        y
+          .option("repo", repoOption)
+          .option("json", { type: "boolean", describe: "machine-readable output" })
+          .option("offline", { type: "boolean", describe: "do not try to log in" }),
+      async (a) => {
+        const { run } = await import("./commands/doctor.js");
+        await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}), json: Boolean(a.json), offline: Boolean(a.offline) });
+      },
+    )
     .demandCommand(1, "name a command")
     .strict()
     .help()

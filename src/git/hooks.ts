@@ -21,7 +21,7 @@
 import { chmod, chown, lstat, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { AppError } from "../errors.js";
-import { insertHookBlock, removeHookBlock } from "./hook-block.js";
+import { findHookBlock, insertHookBlock, removeHookBlock } from "./hook-block.js";
 import { HOOK_NAMES, isShellHook, loadNotifyTemplate, renderNotifyBlock, type HookName } from "./hook-script.js";
 import { requireAnnexUuid, type RepoInfo } from "./repo.js";
 import { git } from "./run.js";
@@ -188,4 +188,15 @@ function notShellError(file: string): AppError {
   return new AppError("EHOOKNOTSHELL", `${file} is not a shell script; not adding a shell block to it`, {
     hint: "run `git-annex-xmpp notify --hook post-receive` from that hook yourself, passing it the hook's stdin",
   });
+}
+
+/** Which hooks carry our block now (for doctor/status). */
+export async function installedHooks(repo: RepoInfo): Promise<HookName[]> {
+  const { hooksDir } = await resolveHooksDir(repo);
+  const found: HookName[] = [];
+  for (const hook of HOOK_NAMES) {
+    const text = await readFile(path.join(hooksDir, hook), "latin1").catch(() => undefined);
+    if (text !== undefined && findHookBlock(text) !== undefined) found.push(hook);
+  }
+  return found;
 }

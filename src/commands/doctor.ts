@@ -1,0 +1,118 @@
+/**
+ * `doctor`: check everything a working setup needs, in the order a user
+ * would fix it, and say what to do about each problem. Never prints a
+ * secret. `--json` for scripts; exit 1 when a check failed.
+ */
+import { loadConfig, resolveCredentials } from "../config/load.js";
+import { jidDomain } from "../config/schema.js";
+import { AppError, isAppError } from "../errors.js";
+import { installedHooks } from "../git/hooks.js";
+import { gitAnnexVersion, listAnnexRemotes, remotesForUuids, resolveRepo, type RepoInfo } from "../git/repo.js";
+import { createSession } from "../services/connect.js";
+import { resolveEndpoint } from "../xmpp/resolve.js";
+import path from "node:path";
+import type { CommandContext } from "./context.js";
+
+export interface DoctorArgs {
+  repo?: string;
+  json?: boolean;
+  /** Skip the login test. */
+  offline?: boolean;
+}
+
+type Status = "ok" | "warn" | "fail";
+interface Check {
+  name: string;
+  status: Status;
+  detail: string;
+  hint?: string;
+}
+
+async function check(name: string, fn: () => Promise<Omit<Check, "name">>): Promise<Check> {
+  try {
+    return { name, ...(await fn()) };
+  } catch (error) {
+    const hint = isAppError(error) ? error.hint : undefined;
+    return { name, status: "fail", detail: (error as Error).message, ...(hint ? { hint } : {}) };
+  }
+}
+
+export async function run(ctx: CommandContext, args: DoctorArgs): Promise<void> {
+  const checks: Check[] = [];
+  let repo: RepoInfo | undefined;
+  const dir = path.resolve(ctx.cwd, args.repo ?? ".");
+  checks.push(await check("git-annex", async () => ({ status: "ok", detail: `version ${await gitAnnexVersion(dir)}` })));
+  checks.push(
+    await check("repository", async () => {
+      repo = await resolveRepo(dir);
+      if (!repo.annexUuid) return { status: "fail", detail: `${repo.dir} has no annex.uuid`, hint: "run `git annex init`" };
+      return { status: "ok", detail: `${repo.dir} (${repo.bare ? "bare" : "with work tree"}), uuid ${repo.annexUuid}` };
+    }),
+  );
+  const loaded = await loadConfig({
+    env: ctx.env,
+    ...(repo ? { repoDir: repo.dir, repoHasWorkTree: !repo.bare } : {}),
+    ...(ctx.configPath ? { explicitFile: path.resolve(ctx.cwd, ctx.configPath) } : {}),
+  }).catch((error: Error) => error);
+  if (loaded instanceof Error) {
+    checks.push(await check("configuration", async () => Promise.reject(loaded)));
+    return report(ctx, checks, args.json);
+  }
+  const { config } = loaded;
+  const files = loaded.files.length > 0 ? loaded.files.join(", ") : `none (looked in ${loaded.userDir} and the repository)`;
+  checks.push({ name: "configuration", status: "ok", detail: `files: ${files}` });
+  checks.push(
+    await check("account", async () => {
+      const credentials = await resolveCredentials(config, loaded.userDir);
+      const endpoint = await resolveEndpoint({ domain: jidDomain(credentials.jid), server: config.server, port: config.port, tls: config.tls });
+      const ca = config.ca ? `, CA ${config.ca}` : "";
+      return { status: "ok", detail: `${credentials.jid}, password from ${credentials.source}, server ${endpoint.host}:${endpoint.port} (${endpoint.tls}${ca})` };
+    }),
+  );
+  if (!args.offline && checks.every((c) => c.status !== "fail")) {
+    checks.push(
+      await check("login", async () => {
+        const started = Date.now();
+        const session = await createSession(config, await resolveCredentials(config, loaded.userDir), ctx.log, "doctor");
+        const jid = await session.start();
+        await session.ping(config.timeoutMs);
+        await session.stop();
+        return { status: "ok", detail: `logged in as ${jid} and pinged the server in ${Date.now() - started} ms` };
+      }),
+    );
+  }
+  if (repo?.annexUuid) checks.push(...(await repoChecks(repo)));
+  return report(ctx, checks, args.json);
+}
+
+async function repoChecks(repo: RepoInfo): Promise<Check[]> {
+  const hooks = await check("hooks", async () => {
+    const found = await installedHooks(repo);
+    if (found.length > 0) return { status: "ok", detail: `notify runs from ${found.join(", ")}` };
+    return repo.bare
+      ? { status: "warn", detail: "no hook announces pushes to this repository", hint: "run `git-annex-xmpp install-hooks` on the hub" }
+      : { status: "ok", detail: "none (only a repository that others push to needs them)" };
+  });
+  const remotes = await check("remotes", async () => {
+    const all = await listAnnexRemotes(repo.dir);
+    const synced = remotesForUuids(all, all.flatMap((r) => (r.uuid ? [r.uuid] : []))).map((r) => r.name);
+    const skipped = all.filter((r) => r.url && !synced.includes(r.name)).map((r) => `${r.name} (${r.uuid ? "annex-sync/annex-ignore/annex-pull" : "no annex-uuid yet"})`);
+    const detail = `listen syncs with: ${synced.join(", ") || "none"}${skipped.length ? `; not: ${skipped.join(", ")}` : ""}`;
+    return synced.length > 0 || repo.bare
+      ? { status: "ok", detail }
+      : { status: "warn", detail, hint: "`git annex sync` once with the hub so git-annex records its annex-uuid" };
+  });
+  return [hooks, remotes];
+}
+
+function report(ctx: CommandContext, checks: Check[], json: boolean | undefined): void {
+  if (json) ctx.out(JSON.stringify({ ok: checks.every((c) => c.status !== "fail"), checks }, null, 2));
+  else {
+    for (const c of checks) {
+      ctx.out(`${c.status.padEnd(4)} ${c.name}: ${c.detail}`);
+      if (c.hint && c.status !== "ok") ctx.out(`     hint: ${c.hint}`);
+    }
+  }
+  const failed = checks.filter((c) => c.status === "fail");
+  if (failed.length > 0) throw new AppError("EDOCTOR", `${failed.length} check${failed.length > 1 ? "s" : ""} failed: ${failed.map((c) => c.name).join(", ")}`);
+}
