@@ -61,7 +61,9 @@ export interface LoadOptions {
   overrides?: Partial<Config>;
 }
 
-const loaders = { ...defaultLoaders, noExt: defaultLoaders[".json"] };
+// cosmiconfig's own loaders: a file without extension (`.git-annex-xmpprc`,
+// `config`) is read as YAML, which also reads JSON.
+const loaders = defaultLoaders;
 
 async function search(dir: string, places: string[]): Promise<{ filepath: string; config: unknown } | null> {
   // "none": this directory only, never its parents.
@@ -114,6 +116,8 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     }
   }
   for (const layer of found) {
+    // A file holding a string or number: parseConfig reports it, naming the file.
+    if (typeof layer.values !== "object" || layer.values === null) continue;
     if ("password" in layer.values) await assertPrivateFile(layer.source, "configuration file with a password");
     // A relative credentials path is relative to the file that names it.
     const creds = layer.values.credentialsFile;

@@ -25,7 +25,8 @@ export async function resolveEndpoint(settings: EndpointSettings, lookup: SrvLoo
   if (settings.server) return { host: settings.server, port: settings.port ?? defaultPort(tls), tls };
   const service = tls === "direct" ? "_xmpps-client._tcp" : "_xmpp-client._tcp";
   try {
-    const records = (await lookup(`${service}.${settings.domain}`)).filter((r) => r.name !== ".");
+    // Target "." is "no service here" (RFC 2782); Node's resolver reports it as "".
+    const records = (await lookup(`${service}.${settings.domain}`)).filter((r) => r.name !== "." && r.name !== "");
     records.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
     const best = records[0];
     if (best) return { host: best.name, port: settings.port ?? best.port, tls };
