@@ -15,6 +15,7 @@ export async function repoAndConfig(
     env: ctx.env,
     repoDir: repo.dir,
     repoHasWorkTree: !repo.bare,
+    gitDir: repo.gitDir,
     ...(ctx.configPath ? { explicitFile: path.resolve(ctx.cwd, ctx.configPath) } : {}),
     overrides,
   });

@@ -51,7 +51,7 @@ export async function run(ctx: CommandContext, args: DoctorArgs): Promise<void> 
   );
   const loaded = await loadConfig({
     env: ctx.env,
-    ...(repo ? { repoDir: repo.dir, repoHasWorkTree: !repo.bare } : {}),
+    ...(repo ? { repoDir: repo.dir, repoHasWorkTree: !repo.bare, gitDir: repo.gitDir } : {}),
     ...(ctx.configPath ? { explicitFile: path.resolve(ctx.cwd, ctx.configPath) } : {}),
   }).catch((error: Error) => error);
   if (loaded instanceof Error) {

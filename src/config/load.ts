@@ -14,6 +14,10 @@ import { environmentLayers, parseConfig, type Config, type ConfigLayer } from ".
 
 const MODULE = "git-annex-xmpp";
 
+/**
+ * In a repository: data formats only. A JavaScript config in a work tree
+ * would be code that anyone who can push to the hub gets run on every clone.
+ */
 const REPO_PLACES = [
   "package.json",
   `.${MODULE}rc`,
@@ -23,10 +27,10 @@ const REPO_PLACES = [
   `${MODULE}.config.json`,
   `${MODULE}.config.yaml`,
   `${MODULE}.config.yml`,
-  `${MODULE}.config.js`,
-  `${MODULE}.config.mjs`,
-  `${MODULE}.config.cjs`,
 ];
+
+/** Inside a non-bare repository's .git directory: private to this clone, never pulled. */
+const GIT_DIR_PLACES = [`${MODULE}.config.json`, `${MODULE}.config.yaml`, `${MODULE}.config.yml`];
 
 const USER_PLACES = ["config", "config.json", "config.yaml", "config.yml", "config.js", "config.mjs", "config.cjs"];
 
@@ -53,8 +57,10 @@ export interface LoadOptions {
   env: NodeJS.ProcessEnv;
   /** Repository top directory (or bare git dir) to search first. */
   repoDir?: string;
-  /** Whether repoDir is a work tree (secrets refused there). */
+  /** Whether repoDir is a work tree (secrets and connection settings refused there). */
   repoHasWorkTree?: boolean;
+  /** The git directory of a non-bare repository, searched after its work tree. */
+  gitDir?: string;
   /** --config FILE: read only this file (plus environment and flags). */
   explicitFile?: string;
   /** Highest-precedence values (command-line flags). */
@@ -113,6 +119,10 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     if (options.repoDir) {
       const repo = await search(options.repoDir, REPO_PLACES);
       if (repo) found.push(asLayer(repo, options.repoHasWorkTree ?? true));
+    }
+    if (options.gitDir && options.repoHasWorkTree) {
+      const private_ = await search(options.gitDir, GIT_DIR_PLACES);
+      if (private_) found.push(asLayer(private_, false));
     }
   }
   for (const layer of found) {

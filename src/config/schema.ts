@@ -27,6 +27,14 @@ export interface Config {
   timeoutMs: number;
   /** listen: extra arguments for `git annex sync`. */
   syncArgs: string[];
+  /** listen: inbound silence after which an XEP-0199 ping probes the link. */
+  idleProbeMs: number;
+  /** listen: a probe unanswered this long means the link is dead. */
+  probeTimeoutMs: number;
+  /** listen: cap of the exponential reconnect backoff. */
+  reconnectMaxMs: number;
+  /** listen: act on announcements without a valid signature (git-annex's own, and hubs without a secret). */
+  acceptUnsigned: boolean;
 }
 
 export const DEFAULTS: Config = {
@@ -41,9 +49,13 @@ export const DEFAULTS: Config = {
   resource: "git-annex-xmpp",
   timeoutMs: 5000,
   syncArgs: [],
+  idleProbeMs: 120_000,
+  probeTimeoutMs: 10_000,
+  reconnectMaxMs: 60_000,
+  acceptUnsigned: true,
 };
 
-type Kind = "string" | "port" | "tls" | "stringList" | "positiveInt" | "jid";
+type Kind = "string" | "port" | "tls" | "stringList" | "positiveInt" | "jid" | "boolean";
 
 const KEYS: Record<keyof Config, Kind> = {
   jid: "jid",
@@ -57,7 +69,19 @@ const KEYS: Record<keyof Config, Kind> = {
   resource: "string",
   timeoutMs: "positiveInt",
   syncArgs: "stringList",
+  idleProbeMs: "positiveInt",
+  probeTimeoutMs: "positiveInt",
+  reconnectMaxMs: "positiveInt",
+  acceptUnsigned: "boolean",
 };
+
+/**
+ * What a configuration file in a work tree may set. Such a file can arrive
+ * with a pull from anyone who can push to the hub, so it must not be able
+ * to redirect the login (server, port, tls, ca), pick which secret is sent
+ * (credentialsFile, password) or smuggle arguments into git-annex (syncArgs).
+ */
+const WORK_TREE_KEYS: ReadonlySet<keyof Config> = new Set<keyof Config>(["jid", "buddies", "resource", "timeoutMs"]);
 
 /** Environment variables and the key each overrides. */
 export const ENV_KEYS: Record<string, keyof Config> = {
@@ -71,6 +95,7 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   GIT_ANNEX_XMPP_BUDDIES: "buddies",
   GIT_ANNEX_XMPP_RESOURCE: "resource",
   GIT_ANNEX_XMPP_TIMEOUT: "timeoutMs",
+  GIT_ANNEX_XMPP_FULL_SCAN_EVERY_MS: "fullScanEveryMs",
 };
 
 const JID = /^[^@/\s"&'<>:]+@[^@/\s]+(\/.+)?$/;
@@ -103,6 +128,11 @@ function validate(key: keyof Config, kind: Kind, value: unknown, source: string)
       const n = fromEnv && typeof value === "string" ? Number(value) : value;
       if (typeof n !== "number" || !Number.isInteger(n) || n <= 0) throw bad("a positive whole number");
       return n;
+    }
+    case "boolean": {
+      const b = fromEnv && typeof value === "string" ? ({ true: true, false: false, 1: true, 0: false } as Record<string, boolean>)[value] : value;
+      if (typeof b !== "boolean") throw bad("true or false");
+      return b;
     }
     case "tls":
       if (value !== "starttls" && value !== "direct") throw bad('"starttls" or "direct"');
@@ -143,10 +173,13 @@ export function parseConfig(layers: ConfigLayer[]): Config {
       }
       if (value === undefined || value === null) continue;
       const k = key as keyof Config;
-      if (k === "password" && layer.inWorkTree) {
-        throw new ConfigError(`${layer.source}: \`password\` must not be stored in a repository's work tree`, {
+      if (layer.inWorkTree && !WORK_TREE_KEYS.has(k)) {
+        throw new ConfigError(`${layer.source}: \`${k}\` cannot be set in a repository's work tree`, {
           key,
-          hint: "use the user config directory, a credentials file (mode 0600) or GIT_ANNEX_XMPP_PASSWORD",
+          hint:
+            k === "password"
+              ? "use the user config directory, a credentials file (mode 0600) or GIT_ANNEX_XMPP_PASSWORD"
+              : "a work tree's files arrive with every pull: set it in the user config directory or in a config file inside the .git directory",
         });
       }
       (config as unknown as Record<string, unknown>)[k] = validate(k, KEYS[k], value, layer.source);

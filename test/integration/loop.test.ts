@@ -22,12 +22,17 @@ const daemons: Daemon[] = [];
 
 const PASSWORDS = { alice: "alice-pw", bob: "bob-pw", carol: "carol-pw" };
 
-/** A per-account credentials file (0600) and the repository config naming it. */
-async function useAccount(repo: string, user: keyof typeof PASSWORDS, extra: Record<string, unknown> = {}, configDir = repo) {
+/**
+ * A per-account credentials file (0600) and the repository's private config
+ * naming it: in a bare hub's own directory, in a clone's .git directory
+ * (never its work tree, which anyone who pushes can change).
+ */
+async function useAccount(repo: string, user: keyof typeof PASSWORDS, extra: Record<string, unknown> = {}) {
   const creds = join(box.root, `${user}.credentials`);
   await writeFile(creds, `${PASSWORDS[user]}\n`, { mode: 0o600 });
   await chmod(creds, 0o600);
-  await writeFile(join(configDir, ".git-annex-xmpprc.json"), JSON.stringify({ jid: server.jid(user), credentialsFile: creds, ...extra }));
+  const configDir = repo === hub ? hub : join(repo, ".git");
+  await writeFile(join(configDir, "git-annex-xmpp.config.json"), JSON.stringify({ jid: server.jid(user), credentialsFile: creds, ...extra }));
 }
 
 function listen(repo: string, env = box.env): Daemon {
@@ -70,8 +75,6 @@ beforeAll(async () => {
   await box.addAnnexedFile(cloneA, "zero.txt", "zero\n");
   for (const repo of [cloneA, cloneB]) await box.git(repo, ["annex", "sync", "--quiet"]);
   await useAccount(hub, "alice");
-  await writeFile(join(cloneB, ".git", "info", "exclude"), ".git-annex-xmpprc.json\n");
-  await writeFile(join(cloneA, ".git", "info", "exclude"), ".git-annex-xmpprc.json\n");
   const installed = await runCli(["install-hooks", "--repo", hub], { env: box.env });
   expect(installed.exitCode, installed.stderr).toBe(0);
   expect(installed.stdout).toContain("post-receive: created");

@@ -230,7 +230,9 @@ describe("with files", () => {
       const repoFile = await write(join(repo, ".git-annex-xmpprc.json"), { server: "repo.example.org", port: 1002, resource: "repo" });
       const loaded = await loadConfig({
         env: { ...env, GIT_ANNEX_XMPP_SERVER: "env.example.org", GIT_ANNEX_XMPP_PORT: "1003" },
+        // A bare hub's directory: connection settings are allowed there.
         repoDir: repo,
+        repoHasWorkTree: false,
         overrides: { server: "flag.example.org", tls: undefined },
       });
       expect(loaded.files).toEqual([userFile, repoFile]);
@@ -271,9 +273,40 @@ describe("with files", () => {
     });
 
     it("reads a YAML rc file without extension", async () => {
-      await write(join(repo, ".git-annex-xmpprc"), "jid: me@example.org\nbuddies:\n  - a@example.org\nport: 5223\n");
+      await write(join(repo, ".git-annex-xmpprc"), "jid: me@example.org\nbuddies:\n  - a@example.org\ntimeoutMs: 5223\n");
       const loaded = await loadConfig({ env, repoDir: repo });
-      expect(loaded.config).toMatchObject({ jid: "me@example.org", buddies: ["a@example.org"], port: 5223 });
+      expect(loaded.config).toMatchObject({ jid: "me@example.org", buddies: ["a@example.org"], timeoutMs: 5223 });
+    });
+
+    it("refuses connection settings, secrets and git-annex arguments in a work tree", async () => {
+      for (const [key, value] of [
+        ["server", "evil.example.org"],
+        ["port", 1],
+        ["ca", "/tmp/evil-ca.pem"],
+        ["credentialsFile", "/home/me/.ssh/id_ed25519"],
+        ["syncArgs", ["-c", "core.sshCommand=evil"]],
+      ] as const) {
+        const file = await write(join(repo, ".git-annex-xmpprc.json"), { [key]: value });
+        const error = await loadConfig({ env, repoDir: repo, repoHasWorkTree: true }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).key).toBe(key);
+        expect((error as ConfigError).message).toBe(`${file}: \`${key}\` cannot be set in a repository's work tree`);
+      }
+    });
+
+    it("does not read a JavaScript config from a work tree", async () => {
+      await write(join(repo, "git-annex-xmpp.config.mjs"), "export default { resource: 'from-js' };\n");
+      expect((await loadConfig({ env, repoDir: repo, repoHasWorkTree: true })).config.resource).toBe(DEFAULTS.resource);
+    });
+
+    it("reads a clone's private config in its .git directory, over its work tree's", async () => {
+      const gitDir = join(repo, ".git");
+      await mkdir(gitDir, { recursive: true });
+      const tree = await write(join(repo, ".git-annex-xmpprc.json"), { resource: "tree", jid: "tree@example.org" });
+      const own = await write(join(gitDir, "git-annex-xmpp.config.json"), { server: "private.example.org", resource: "private" });
+      const loaded = await loadConfig({ env, repoDir: repo, repoHasWorkTree: true, gitDir });
+      expect(loaded.files).toEqual([tree, own]);
+      expect(loaded.config).toMatchObject({ jid: "tree@example.org", resource: "private", server: "private.example.org" });
     });
 
     it("treats an empty rc file as no keys", async () => {
