@@ -2,11 +2,13 @@
 /**
  * The command line. The only place that maps errors to exit codes and
  * touches process.exit / process.argv / signals; commands are loaded lazily
- * so a hook pays only for the one it runs.
+ * so a hook pays only for the one it runs. `notify` first tries the
+ * hand-off fast path, before yargs (and everything else) is even loaded:
+ * with a daemon running, that is all a hook costs.
  */
-import yargs, { type Argv } from "yargs";
-import { hideBin } from "yargs/helpers";
+import type { Argv } from "yargs";
 import type { CommandContext } from "./commands/context.js";
+import type { FastNotifyOutcome } from "./handoff/fast-notify.js";
 import { AppError, EXIT, UsageError } from "./errors.js";
 import { createLogger, type LogLevel } from "./log.js";
 
@@ -38,7 +40,10 @@ async function readStdin(): Promise<string> {
 
 const repoOption = { type: "string", describe: "the repository (default: the current directory)" } as const;
 
-export function buildCli(argv: string[], signal: AbortSignal): Argv<GlobalArgs> {
+export async function buildCli(argv: string[], signal: AbortSignal, fast?: FastNotifyOutcome): Promise<Argv<GlobalArgs>> {
+  const { default: yargs } = await import("yargs");
+  // The fast path consumed a post-receive hook's stdin already.
+  const notifyStdin = fast?.stdin !== undefined ? async () => fast.stdin! : readStdin;
   return yargs(argv)
     .scriptName("git-annex-xmpp")
     .usage("$0 <command>\n\nTell git-annex repositories over XMPP that a shared repository got new commits.")
@@ -63,7 +68,8 @@ export function buildCli(argv: string[], signal: AbortSignal): Argv<GlobalArgs> 
           ...(a.hook ? { hook: a.hook } : {}),
           ...(a.timeout !== undefined ? { timeout: positive(a.timeout, "--timeout") } : {}),
           refs: (a.refs ?? []).map(String),
-          readStdin,
+          readStdin: notifyStdin,
+          handOffTried: Boolean(fast?.tried),
         });
       },
     )
@@ -74,6 +80,24 @@ export function buildCli(argv: string[], signal: AbortSignal): Argv<GlobalArgs> 
       async (a) => {
         const { run } = await import("./commands/listen.js");
         await run(contextFrom(a, signal, true), { ...(a.repo ? { repo: a.repo } : {}) });
+      },
+    )
+    .command(
+      "flush",
+      "deliver the announcements that notify had to spool",
+      (y) => y.option("repo", { ...repoOption, describe: "whose configuration to use (default: the current directory)" }),
+      async (a) => {
+        const { run } = await import("./commands/flush.js");
+        await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}) });
+      },
+    )
+    .command(
+      "ensure",
+      "start listen in the background unless one runs for this repository (for cron)",
+      (y) => y.option("repo", repoOption),
+      async (a) => {
+        const { run } = await import("./commands/ensure.js");
+        await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}) });
       },
     )
     .command(
@@ -133,9 +157,16 @@ async function main(): Promise<number> {
   const stop = () => controller.abort();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  const argv = hideBin(process.argv);
+  const argv = process.argv.slice(2);
   try {
-    await buildCli(argv, controller.signal).parseAsync();
+    let fast: FastNotifyOutcome | undefined;
+    if (argv[0] === "notify") {
+      const { tryFastNotify } = await import("./handoff/fast-notify.js");
+      fast = await tryFastNotify(argv.slice(1), process.env, process.cwd());
+      if (argv.includes("--verbose") || argv.includes("-v")) process.stderr.write(`debug: notify: ${fast.detail}\n`);
+      if (fast.handedOff) return EXIT.ok;
+    }
+    await (await buildCli(argv, controller.signal, fast)).parseAsync();
     return EXIT.ok;
   } catch (error) {
     const verbose = argv.includes("--verbose") || argv.includes("-v");

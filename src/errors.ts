@@ -119,3 +119,24 @@ export class GitCommandError extends AppError {
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }
+
+/** Another `listen` already holds this repository's lock (one daemon per repository). */
+export class DaemonRunningError extends AppError {
+  readonly pid: number;
+  constructor(repo: string, pid: number, lockFile: string) {
+    super("EDAEMONRUNNING", `another listen (pid ${pid}) already runs for ${repo}`, {
+      hint: `stop it first (kill ${pid}), or leave it running; its lock is ${lockFile}`,
+    });
+    this.pid = pid;
+  }
+}
+
+/** The spool directory cannot be written or read. */
+export class SpoolError extends AppError {
+  constructor(detail: string, cause?: unknown) {
+    super("ESPOOL", `cannot use the spool: ${detail}`, {
+      hint: "check the permissions of the state directory ($XDG_STATE_HOME/git-annex-xmpp or ~/.local/state/git-annex-xmpp)",
+      cause,
+    });
+  }
+}

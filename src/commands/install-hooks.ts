@@ -8,6 +8,7 @@ import { UsageError } from "../errors.js";
 import { HOOK_NAMES, isHookName, type HookName } from "../git/hook-script.js";
 import { installHooks, type HooksResult } from "../git/hooks.js";
 import { resolveRepo } from "../git/repo.js";
+import { ensureAnnounceSecret, SECRET_REF } from "../git/secret.js";
 import type { CommandContext } from "./context.js";
 
 export interface InstallHooksArgs {
@@ -28,6 +29,9 @@ export async function run(ctx: CommandContext, args: InstallHooksArgs): Promise<
     ctx.out(`${file.hook}: ${file.action}\n`);
     if (!file.executable) ctx.log.warn(`${file.path} is not executable, so git does not run it (chmod +x it)`);
   }
+  // A hub (bare) gets the secret that signs its announcements; clones
+  // fetch it from there (DESIGN.md §2.2). A clone never makes its own.
+  if (repo.bare && (await ensureAnnounceSecret(repo.dir))) ctx.out(`secret: created ${SECRET_REF}\n`);
 }
 
 /** `--hook` values, validated; undefined means the default set. */

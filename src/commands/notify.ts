@@ -1,13 +1,29 @@
 /**
  * `notify`: announce that this repository received commits. Runs from git
  * hooks, so it is bounded by a hard timeout: a push must never hang on it.
+ *
+ * In order: hand the announcement to a running `listen` of the same account
+ * (cli.ts tries that first, before loading this module, when it can); else
+ * log in and deliver it; if that fails for any reason within the timeout
+ * (server down, timeout, refused login, missing password), put it in the
+ * spool and exit 0 with a one-line warning: the announcement is safe on
+ * disk and `flush` or a running `listen` delivers it. Exit status: 0 when
+ * it was delivered, handed off or spooled; 78 when the configuration is so
+ * broken that the account, and so the spool, is unknown; 1 when even the
+ * spool cannot be written.
  */
 import { resolveCredentials } from "../config/load.js";
-import { TimeoutError, UsageError } from "../errors.js";
+import { userStateDir } from "../config/places.js";
+import { UsageError, TimeoutError } from "../errors.js";
 import { requireAnnexUuid } from "../git/repo.js";
+import { handOff } from "../handoff/client.js";
+import { socketPathFor } from "../handoff/paths.js";
+import { encodeAnnouncement, type Announcement } from "../notify/announcement.js";
 import { parsePostReceive, parsePostUpdate, type RefUpdate } from "../notify/refs.js";
 import { createSession } from "../services/connect.js";
-import { encodeAnnouncement } from "../notify/announcement.js";
+import { flushSpool } from "../spool/flush.js";
+import { spoolDirFor } from "../spool/paths.js";
+import { openSpool, type Spool } from "../spool/spool.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { repoAndConfig } from "./common.js";
 import type { CommandContext } from "./context.js";
@@ -20,6 +36,8 @@ export interface NotifyArgs {
   refs?: string[];
   /** Reads the hook's stdin; injected so tests need no real stdin. */
   readStdin: () => Promise<string>;
+  /** cli.ts's fast path already asked the daemon (and it declined or none runs). */
+  handOffTried?: boolean;
 }
 
 export async function run(ctx: CommandContext, args: NotifyArgs): Promise<void> {
@@ -28,19 +46,65 @@ export async function run(ctx: CommandContext, args: NotifyArgs): Promise<void> 
   const { config } = loaded;
   const uuids = args.uuid && args.uuid.length > 0 ? args.uuid : [requireAnnexUuid(repo)];
   const refs = await readRefUpdates(args);
-  const credentials = await resolveCredentials(config, loaded.userDir);
+  // Without an account there is no spool either: that configuration error is fatal (78).
+  if (!config.jid) await resolveCredentials(config, loaded.userDir);
+  const jid = config.jid!;
+  const announcement: Announcement = { uuids, refs, createdAt: started };
   ctx.log.debug(`notify: ${uuids.join(",")} (${refs.length} refs) from ${repo.dir}`);
 
-  const session = await createSession(config, credentials, ctx.log, "notify");
-  await withDeadline(config.timeoutMs, session, async () => {
-    await session.start();
-    await session.send(encodeAnnouncement({ uuids, refs, createdAt: started }));
-    // The server handles a stream's stanzas in order: once it answers a
-    // ping sent after the presence, it has processed (and fanned out) the presence.
-    await session.ping(config.timeoutMs);
-    await session.stop();
-  });
-  ctx.log.debug(`notify: announced ${uuids.join(",")} in ${Date.now() - started} ms`);
+  if (!args.handOffTried) {
+    const request = { v: 1, op: "announce", jid, repo: repo.dir, uuids, refs, createdAt: started } as const;
+    const outcome = await handOff(socketPathFor(ctx.env, jid), request, Math.min(2_000, config.timeoutMs));
+    if (outcome.accepted) {
+      ctx.log.debug(`notify: handed off to listen (pid ${outcome.pid}) in ${Date.now() - started} ms`);
+      return;
+    }
+    ctx.log.debug(`notify: no hand-off (${outcome.reason}); delivering directly`);
+  }
+
+  const spool = openSpool(spoolDirFor(userStateDir(ctx.env), jid));
+  let delivered = false;
+  let session: XmppSession | undefined;
+  try {
+    await withDeadline(
+      config.timeoutMs,
+      async () => {
+        const credentials = await resolveCredentials(config, loaded.userDir);
+        const live = (session = await createSession(config, credentials, ctx.log, "notify"));
+        const deliver = async (a: Announcement) => {
+          await live.send(encodeAnnouncement(a));
+          // The server handles a stream's stanzas in order: once it answers a
+          // ping sent after the presence, it has processed (and fanned out) the presence.
+          await live.ping(config.timeoutMs);
+        };
+        await live.start();
+        await deliver(announcement);
+        delivered = true;
+        ctx.log.debug(`notify: announced ${uuids.join(",")} in ${Date.now() - started} ms`);
+        await deliverBacklog(spool, deliver, ctx);
+        await live.stop();
+      },
+      () => session?.stop(),
+    );
+  } catch (error) {
+    if (delivered) {
+      ctx.log.debug(`notify: the spool's backlog stays for later: ${(error as Error).message}`);
+      return;
+    }
+    const entry = await spool.add(announcement);
+    ctx.log.warn(
+      `could not announce the push (${(error as Error).message}); spooled as ${entry} in ${spool.dir}: ` +
+        "a running `listen` or `git-annex-xmpp flush` delivers it",
+    );
+    if (ctx.verbose && error instanceof Error && error.stack) ctx.log.debug(error.stack);
+  }
+}
+
+/** Connected anyway: deliver what earlier hooks had to spool (a hub may run no daemon). */
+async function deliverBacklog(spool: Spool, deliver: (a: Announcement) => Promise<void>, ctx: CommandContext): Promise<void> {
+  if ((await spool.list()).length === 0) return;
+  const result = await flushSpool(spool, deliver, ctx.log);
+  if (result.entries > 0) ctx.log.info(`delivered ${result.entries} spooled announcement(s) too`);
 }
 
 async function readRefUpdates(args: NotifyArgs): Promise<RefUpdate[]> {
@@ -54,7 +118,7 @@ async function readRefUpdates(args: NotifyArgs): Promise<RefUpdate[]> {
   return parsePostUpdate(args.refs ?? []);
 }
 
-async function withDeadline(ms: number, session: XmppSession, work: () => Promise<void>): Promise<void> {
+async function withDeadline(ms: number, work: () => Promise<void>, abandon: () => Promise<void> | undefined): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new TimeoutError("announcing the push", ms)), ms);
@@ -62,7 +126,7 @@ async function withDeadline(ms: number, session: XmppSession, work: () => Promis
   try {
     await Promise.race([work(), deadline]);
   } catch (error) {
-    await session.stop().catch(() => undefined);
+    await Promise.resolve(abandon()).catch(() => undefined);
     throw error;
   } finally {
     clearTimeout(timer);

@@ -6,44 +6,14 @@
  * is picked up from parent directories by accident.
  */
 import { readFile, stat } from "node:fs/promises";
-import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { cosmiconfig, defaultLoaders } from "cosmiconfig";
 import { ConfigError } from "../errors.js";
-import { environmentLayers, parseConfig, type Config, type ConfigLayer } from "./schema.js";
+import { GIT_DIR_PLACES, MODULE, REPO_PLACES, USER_PLACES, userConfigDir } from "./places.js";
+import { hasCachedScramKeys, scramCachePath } from "../state/scram-cache.js";
+import { environmentLayers, jidDomain, parseConfig, type Config, type ConfigLayer } from "./schema.js";
 
-const MODULE = "git-annex-xmpp";
-
-/**
- * In a repository: data formats only. A JavaScript config in a work tree
- * would be code that anyone who can push to the hub gets run on every clone.
- */
-const REPO_PLACES = [
-  "package.json",
-  `.${MODULE}rc`,
-  `.${MODULE}rc.json`,
-  `.${MODULE}rc.yaml`,
-  `.${MODULE}rc.yml`,
-  `${MODULE}.config.json`,
-  `${MODULE}.config.yaml`,
-  `${MODULE}.config.yml`,
-];
-
-/** Inside a non-bare repository's .git directory: private to this clone, never pulled. */
-const GIT_DIR_PLACES = [`${MODULE}.config.json`, `${MODULE}.config.yaml`, `${MODULE}.config.yml`];
-
-const USER_PLACES = ["config", "config.json", "config.yaml", "config.yml", "config.js", "config.mjs", "config.cjs"];
-
-export function userConfigDir(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : join(env.HOME ?? homedir(), ".config");
-  return join(base, MODULE);
-}
-
-/** Per-user state (spool, caches, sockets): $XDG_STATE_HOME/git-annex-xmpp. */
-export function userStateDir(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(env.HOME ?? homedir(), ".local", "state");
-  return join(base, MODULE);
-}
+export { userConfigDir, userStateDir } from "./places.js";
 
 export interface LoadedConfig {
   config: Config;
@@ -143,9 +113,15 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
 
 export interface Credentials {
   jid: string;
-  password: string;
+  /**
+   * Undefined on the password-less path: no password anywhere, but the
+   * SCRAM key cache (`scramCache`) holds a salted key for this account.
+   */
+  password: string | undefined;
   /** Where the password came from, for doctor/status (never the password). */
   source: string;
+  /** File of cached salted SCRAM keys, when the caller gave a state directory. */
+  scramCache?: string;
 }
 
 /**
@@ -153,7 +129,26 @@ export interface Credentials {
  * or a private file), else the credentials file, else
  * <userDir>/credentials if it exists.
  */
-export async function resolveCredentials(config: Config, userDir: string): Promise<Credentials> {
+export async function resolveCredentials(config: Config, userDir: string, stateDir?: string): Promise<Credentials> {
+  const found = await findPassword(config, userDir, stateDir);
+  return stateDir === undefined ? found : { ...found, scramCache: scramCachePath(stateDir) };
+}
+
+/**
+ * The password-less path (issue 4): with no password configured but a
+ * salted SCRAM key cached by an earlier login (in <stateDir>/scram-keys.json,
+ * mode 0600), the account logs in with that key. A host can then drop its
+ * plaintext password after the first login; the key stops working when the
+ * server's salt or iteration count changes, i.e. on a password change.
+ */
+async function passwordless(jid: string, stateDir: string | undefined): Promise<Credentials | undefined> {
+  if (stateDir === undefined) return undefined;
+  const path = scramCachePath(stateDir);
+  if (!(await hasCachedScramKeys(path, { domain: jidDomain(jid), jid }))) return undefined;
+  return { jid, password: undefined, source: `cached SCRAM key in ${path}` };
+}
+
+async function findPassword(config: Config, userDir: string, stateDir: string | undefined): Promise<Credentials> {
   if (!config.jid) {
     throw new ConfigError("no XMPP account configured (`jid`)", {
       key: "jid",
@@ -169,6 +164,8 @@ export async function resolveCredentials(config: Config, userDir: string): Promi
       text = await readFile(path, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        const cached = await passwordless(config.jid, stateDir);
+        if (cached) return cached;
         if (config.credentialsFile) throw new ConfigError(`credentials file ${path} does not exist`, { key: "credentialsFile" });
         continue;
       }
@@ -178,6 +175,8 @@ export async function resolveCredentials(config: Config, userDir: string): Promi
     if (password === "") throw new ConfigError(`credentials file ${path} is empty`, { key: "credentialsFile" });
     return { jid: config.jid, password, source: path };
   }
+  const cached = await passwordless(config.jid, stateDir);
+  if (cached) return cached;
   throw new ConfigError(`no password for ${config.jid}`, {
     key: "password",
     hint: `write it to ${candidates[0]} (mode 0600), or set GIT_ANNEX_XMPP_PASSWORD`,

@@ -27,6 +27,8 @@ export interface Config {
   timeoutMs: number;
   /** listen: extra arguments for `git annex sync`. */
   syncArgs: string[];
+  /** listen: run a full transfer scan (what `git annex sync --content` does) at least this often, in ms. */
+  fullScanEveryMs: number;
   /** listen: inbound silence after which an XEP-0199 ping probes the link. */
   idleProbeMs: number;
   /** listen: a probe unanswered this long means the link is dead. */
@@ -49,6 +51,7 @@ export const DEFAULTS: Config = {
   resource: "git-annex-xmpp",
   timeoutMs: 5000,
   syncArgs: [],
+  fullScanEveryMs: 24 * 60 * 60 * 1000,
   idleProbeMs: 120_000,
   probeTimeoutMs: 10_000,
   reconnectMaxMs: 60_000,
@@ -69,6 +72,7 @@ const KEYS: Record<keyof Config, Kind> = {
   resource: "string",
   timeoutMs: "positiveInt",
   syncArgs: "stringList",
+  fullScanEveryMs: "positiveInt",
   idleProbeMs: "positiveInt",
   probeTimeoutMs: "positiveInt",
   reconnectMaxMs: "positiveInt",

@@ -6,12 +6,14 @@
  */
 import { AppError, EXIT } from "../errors.js";
 import type { Logger } from "../log.js";
-import { decodeGitAnnexPresence, encodeSignaturePresence } from "../xmpp/codec.js";
-import { el, type XmlElement } from "../xmpp/element.js";
+import { encodeSignaturePresence } from "../xmpp/codec.js";
+import { el } from "../xmpp/element.js";
 import type { XmppSession } from "../xmpp/session.js";
-import { bare, describePresence, judgeSender } from "./accept.js";
+import { bare } from "./accept.js";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
+import { watchLiveness } from "./liveness.js";
 import { createSyncScheduler } from "./scheduler.js";
+import { createNonceMemory, handleStanza } from "./stanzas.js";
 
 export interface RemoteRef {
   name: string;
@@ -31,7 +33,22 @@ export interface ListenerDeps {
   onOnline?(session: XmppSession): Promise<void>;
   backoff?: BackoffPolicy;
   debounceMs?: number;
+  /** Dead-link probe: ping after this much inbound silence, give up after timeoutMs. */
+  probe?: { idleMs: number; timeoutMs: number };
+  /** Bound on connecting and logging in; a stalled handshake counts as a failed attempt. */
+  startTimeoutMs?: number;
+  /** The repository's shared secret for signed announcements; asked again on every connect. */
+  announceSecret?(): Promise<string | undefined>;
+  /** Whether all these objects are in the repository (announced commits we already have are not fetched). */
+  hasObjects?(shas: string[]): Promise<boolean>;
+  /** Act on unsigned announcements (git-annex's own); default true. */
+  acceptUnsigned?: boolean;
+  /** Replay window for signed announcements; default 10 minutes. */
+  replayWindowMs?: number;
 }
+
+export const DEFAULT_PROBE = { idleMs: 120_000, timeoutMs: 10_000 };
+export const DEFAULT_REPLAY_WINDOW_MS = 10 * 60_000;
 
 /** Expected failures that retrying cannot fix: stop instead of looping. */
 function isFatal(error: unknown): boolean {
@@ -78,15 +95,17 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
 
   let attempt = 0;
   let lastFailure = "";
+  const policy = deps.backoff ?? DEFAULT_BACKOFF;
+  const nonces = createNonceMemory(deps.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS);
   try {
     while (!signal.aborted) {
       const session = await deps.openSession();
       let fullJid: string;
       try {
-        fullJid = await session.start();
+        fullJid = await startWithin(session, deps.startTimeoutMs ?? 30_000);
       } catch (error) {
         if (isFatal(error)) throw error;
-        const delay = backoffDelay(attempt++, deps.backoff ?? DEFAULT_BACKOFF);
+        const delay = backoffDelay(attempt++, policy);
         const message = (error as Error).message;
         if (message !== lastFailure) log.warn(`cannot connect: ${message}; retrying`);
         log.debug(`reconnect attempt ${attempt} in ${delay} ms`);
@@ -94,34 +113,21 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
         await sleep(delay, signal);
         continue;
       }
-      attempt = 0;
       lastFailure = "";
-      log.info(`connected as ${fullJid}`);
-      const trusted = new Set([bare(fullJid), ...deps.buddies.map(bare)]);
-      const closed = new Promise<string>((resolve) => {
-        session.on("disconnect", resolve);
-        signal.addEventListener("abort", () => resolve("stopping"), { once: true });
-      });
-      session.on("stanza", (stanza) => {
-        void handleStanza(stanza, { session, fullJid, trusted, buddies: deps.buddies, log, requestSync }).catch((error) =>
-          log.warn(`could not handle a stanza: ${(error as Error).message}`),
-        );
-      });
-      try {
-        await session.send(encodeSignaturePresence());
-        for (const buddy of deps.buddies) await session.send(el("presence", { to: buddy, type: "subscribe" }));
-        await requestSync(undefined, "catch-up after connect");
-        await deps.onOnline?.(session);
-      } catch (error) {
-        log.warn(`after connecting: ${(error as Error).message}`);
-      }
-      const reason = await closed;
+      const connectedAt = Date.now();
+      const reason = await stayConnected(session, fullJid, { ...deps, requestSync, nonces });
       if (signal.aborted) {
         await session.stop();
         break;
       }
-      log.warn(`disconnected (${reason}); reconnecting`);
       await session.stop().catch(() => undefined);
+      // A link that keeps dropping right after login must not turn into a
+      // tight reconnect loop: only a connection that lasted resets backoff.
+      if (Date.now() - connectedAt >= STABLE_AFTER_MS) attempt = 0;
+      const delay = attempt === 0 ? 0 : backoffDelay(attempt, policy);
+      attempt++;
+      log.warn(`disconnected (${reason}); reconnecting${delay ? ` in ${delay} ms` : ""}`);
+      await sleep(delay, signal);
     }
   } finally {
     await scheduler.stop();
@@ -129,41 +135,74 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
   }
 }
 
-interface StanzaContext {
-  session: XmppSession;
-  fullJid: string;
-  trusted: ReadonlySet<string>;
-  buddies: readonly string[];
-  log: Logger;
+/** A connection that lasted this long counts as healthy for the backoff. */
+const STABLE_AFTER_MS = 30_000;
+
+type OnlineDeps = ListenerDeps & {
   requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
+  nonces: ReturnType<typeof createNonceMemory>;
+};
+
+/**
+ * One connected session: presence up, catch-up sync, spool hand-over,
+ * stanzas handled and the link watched, until it closes. Resolves with
+ * the reason it closed.
+ */
+async function stayConnected(session: XmppSession, fullJid: string, deps: OnlineDeps): Promise<string> {
+  const { log, signal } = deps;
+  log.info(`connected as ${fullJid}`);
+  const trusted = new Set([bare(fullJid), ...deps.buddies.map(bare)]);
+  let onAbort: () => void = () => undefined;
+  const closed = new Promise<string>((resolve) => {
+    session.on("disconnect", resolve);
+    onAbort = () => resolve("stopping");
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  const stopWatching = watchLiveness(session, { ...(deps.probe ?? DEFAULT_PROBE), log });
+  const secret = await deps.announceSecret?.().catch((error: unknown) => {
+    log.warn(`cannot read the announcement secret: ${(error as Error).message}`);
+    return undefined;
+  });
+  const policy = {
+    secret,
+    acceptUnsigned: deps.acceptUnsigned ?? true,
+    windowMs: deps.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS,
+    hasObjects: deps.hasObjects,
+    now: Date.now,
+  };
+  const ctx = { session, fullJid, trusted, buddies: deps.buddies, log, requestSync: deps.requestSync, policy, nonces: deps.nonces };
+  session.on("stanza", (stanza) => {
+    void handleStanza(stanza, ctx).catch((error) => log.warn(`could not handle a stanza: ${(error as Error).message}`));
+  });
+  try {
+    await session.send(encodeSignaturePresence());
+    for (const buddy of deps.buddies) await session.send(el("presence", { to: buddy, type: "subscribe" }));
+    await deps.requestSync(undefined, "catch-up after connect");
+    await deps.onOnline?.(session);
+  } catch (error) {
+    log.warn(`after connecting: ${(error as Error).message}`);
+  }
+  try {
+    return await closed;
+  } finally {
+    stopWatching();
+    signal.removeEventListener("abort", onAbort);
+  }
 }
 
-async function handleStanza(stanza: XmlElement, ctx: StanzaContext): Promise<void> {
-  if (stanza.name !== "presence") return;
-  const from = stanza.attrs.from;
-  // RFC 6121 §3.1: approve subscription requests from configured buddies only.
-  if (stanza.attrs.type === "subscribe" && from && ctx.buddies.some((b) => bare(b) === bare(from))) {
-    await ctx.session.send(el("presence", { to: bare(from), type: "subscribed" }));
-    return;
-  }
-  const decoded = decodeGitAnnexPresence(stanza);
-  if (decoded.kind === "not-git-annex") return;
-  const verdict = judgeSender(from, { fullJid: ctx.fullJid, trusted: ctx.trusted });
-  if (!verdict.accept) {
-    ctx.log.debug(`ignored ${describePresence(decoded)}: ${verdict.reason}`);
-    return;
-  }
-  if (decoded.kind === "invalid") {
-    ctx.log.debug(`ignored presence from ${from}: ${decoded.reason}`);
-    return;
-  }
-  if (decoded.kind === "query") {
-    await ctx.session.send(encodeSignaturePresence());
-    return;
-  }
-  if (decoded.kind === "push") {
-    ctx.log.info(`announcement from ${from}: ${describePresence(decoded)}`);
-    await ctx.requestSync(decoded.uuids, `push from ${from}`);
+/** session.start() bounded in time: a server that accepts TCP but never answers must not hang the daemon. */
+async function startWithin(session: XmppSession, ms: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      session.drop(`no session within ${ms} ms`);
+      reject(new Error(`the server did not complete the login within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([session.start(), deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -4,6 +4,10 @@
  * merge into one run; requests that arrive while a run is going merge into
  * exactly one follow-up run. Nothing is dropped: the follow-up carries the
  * union of everything requested meanwhile.
+ *
+ * The follow-up waits until requests have been quiet for `settleMs` (at
+ * most `maxDeferMs` past the end of the run), so that a burst longer than
+ * one sync still costs one sync plus one follow-up, not one per sync time.
  */
 export interface SchedulerTimers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -24,7 +28,12 @@ export interface SchedulerOptions<T> {
   run(items: Set<T>, reasons: string[]): Promise<void>;
   onError(error: unknown): void;
   debounceMs?: number;
+  /** Quiet time before a follow-up run starts. */
+  settleMs?: number;
+  /** Longest a follow-up waits for quiet after the previous run ended. */
+  maxDeferMs?: number;
   timers?: SchedulerTimers;
+  now?: () => number;
 }
 
 export function createSyncScheduler<T>(options: SchedulerOptions<T>): SyncScheduler<T> {
@@ -33,6 +42,10 @@ export function createSyncScheduler<T>(options: SchedulerOptions<T>): SyncSchedu
     clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
   };
   const debounceMs = options.debounceMs ?? 50;
+  const settleMs = options.settleMs ?? 300;
+  const maxDeferMs = options.maxDeferMs ?? 5_000;
+  const now = options.now ?? Date.now;
+  let lastRequestAt = 0;
   let pending: Set<T> | undefined;
   let reasons: string[] = [];
   let timer: unknown;
@@ -62,9 +75,16 @@ export function createSyncScheduler<T>(options: SchedulerOptions<T>): SyncSchedu
       .finally(() => {
         running = undefined;
         // A request that came during the run gets exactly one follow-up.
-        if (pending && !stopped) launch();
+        if (pending && !stopped) followUp(now());
         else settleIdle();
       });
+  };
+
+  const followUp = (runEndedAt: number) => {
+    timer = undefined;
+    const wait = Math.min(settleMs - (now() - lastRequestAt), maxDeferMs - (now() - runEndedAt));
+    if (wait <= 0 || stopped) return launch();
+    timer = timers.setTimeout(() => followUp(runEndedAt), wait);
   };
 
   return {
@@ -76,6 +96,7 @@ export function createSyncScheduler<T>(options: SchedulerOptions<T>): SyncSchedu
       pending ??= new Set();
       for (const item of items) pending.add(item);
       reasons.push(reason);
+      lastRequestAt = now();
       if (!running && timer === undefined) timer = timers.setTimeout(launch, debounceMs);
     },
     idle() {

@@ -3,8 +3,10 @@
  * server, through a running daemon, or via the spool. Encoded to a presence
  * only when sent, so that time-dependent parts are fresh.
  */
+import { randomBytes } from "node:crypto";
 import { encodePushPresence } from "../xmpp/codec.js";
 import type { XmlElement } from "../xmpp/element.js";
+import { encodePushExtension } from "../xmpp/push-extension.js";
 import type { RefUpdate } from "./refs.js";
 
 export interface Announcement {
@@ -30,6 +32,28 @@ export function mergeAnnouncements(list: readonly Announcement[]): Announcement 
   return { uuids, refs: [...refs.values()], createdAt: sorted.at(-1)?.createdAt ?? 0 };
 }
 
-export function encodeAnnouncement(announcement: Announcement): XmlElement {
-  return encodePushPresence(announcement.uuids);
+export interface EncodeOptions {
+  /** The repository's shared secret (refs/annex-xmpp/secret): signs the refs element. */
+  secret?: string | undefined;
+  /** Send time in ms; defaults to now, so that a spooled announcement is fresh when it finally goes out. */
+  now?: number;
+  /** Defaults to 128 random bits. */
+  nonce?: string;
+}
+
+export function newNonce(): string {
+  return randomBytes(16).toString("base64url");
+}
+
+/**
+ * The presence for an announcement: git-annex's tag, plus (DESIGN.md §2.2)
+ * our sibling element with the refs and their new SHAs, signed when a
+ * secret is given. Without refs and without a secret there is nothing to
+ * add, and the presence is exactly what git-annex sent.
+ */
+export function encodeAnnouncement(announcement: Announcement, options: EncodeOptions = {}): XmlElement {
+  const refs = announcement.refs.map((r) => ({ name: r.ref, new: r.new }));
+  if (refs.length === 0 && options.secret === undefined) return encodePushPresence(announcement.uuids);
+  const ext = { ts: options.now ?? Date.now(), nonce: options.nonce ?? newNonce(), refs };
+  return encodePushPresence(announcement.uuids, [encodePushExtension(announcement.uuids, ext, options.secret)]);
 }

@@ -9,6 +9,7 @@ import type { Config } from "../config/schema.js";
 import { jidDomain } from "../config/schema.js";
 import type { Credentials } from "../config/load.js";
 import type { Logger } from "../log.js";
+import { createFileScramCache } from "../state/scram-cache.js";
 import { resolveEndpoint } from "../xmpp/resolve.js";
 import { createXmppSession, type XmppSession } from "../xmpp/session.js";
 
@@ -32,5 +33,10 @@ export async function createSession(config: Config, credentials: Credentials, lo
     endpoint,
     ca: await readCa(config.ca),
     log,
+    // TCP keepalive as a second line behind the daemon's ping probe.
+    keepAliveMs: config.idleProbeMs,
+    ...(credentials.scramCache
+      ? { saltedPasswordCache: createFileScramCache(credentials.scramCache, { domain: jidDomain(credentials.jid), jid: credentials.jid }) }
+      : {}),
   });
 }

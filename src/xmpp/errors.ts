@@ -4,7 +4,7 @@
  * XmppTlsError, socket errors and stream errors (RFC 6120 §4.9) →
  * XmppConnectError.
  */
-import { AppError, XmppAuthError, XmppConnectError, XmppTlsError } from "../errors.js";
+import { AppError, ConfigError, XmppAuthError, XmppConnectError, XmppTlsError } from "../errors.js";
 
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME/;
 
@@ -23,6 +23,12 @@ export function classifyConnectError(error: unknown, context: { target: string; 
   if (error instanceof AppError) return error;
   const e = error as { name?: string; code?: string; condition?: string; message?: string };
   const message = e.message ?? String(error);
+  if (e.name === "NoCredentialsError") {
+    return new ConfigError(`cannot log in as ${context.jid}: ${message}`, {
+      key: "password",
+      hint: "give the password once (credentials file or GIT_ANNEX_XMPP_PASSWORD); the login caches its salted key",
+    });
+  }
   if (e.name === "SASLError") return new XmppAuthError(context.jid, e.condition ?? "not-authorized", error);
   if (e.name === "TlsRequiredError") return new XmppTlsError(context.target, message, error);
   if ((e.code && TLS_CODES.test(e.code)) || /certificate|self[- ]signed|altnames/i.test(message)) {

@@ -22,6 +22,8 @@ export type ScramHash = "sha1" | "sha256";
 export interface SaltedPasswordCache {
   get(key: { hash: ScramHash; salt: string; iterations: number }): Promise<Buffer | undefined>;
   set(key: { hash: ScramHash; salt: string; iterations: number }, salted: Buffer): Promise<void>;
+  /** Whether any key for this hash is cached: picks the mechanism for a password-less login. */
+  has?(hash: ScramHash): Promise<boolean>;
 }
 
 export interface ScramCredentials {

@@ -39,6 +39,13 @@ export interface SessionOptions {
   /** Per-step timeout of xmpp.js (stream open, close). */
   stepTimeoutMs?: number;
   saltedPasswordCache?: SaltedPasswordCache;
+  /**
+   * TCP keepalive on the socket after this much idle time (0: off). It
+   * catches a peer whose host is gone (RST) or a NAT that answers for it;
+   * it cannot catch a stalled server or relay, hence the XEP-0199 probe
+   * that the daemon runs on top.
+   */
+  keepAliveMs?: number;
 }
 
 export interface XmppSession {
@@ -49,8 +56,17 @@ export interface XmppSession {
   ping(timeoutMs: number): Promise<void>;
   on(event: "stanza", handler: (stanza: XmlElement) => void): void;
   on(event: "disconnect", handler: (reason: string) => void): void;
+  /** Graceful close: </stream:stream>, then the socket (bounded by the step timeout). */
   stop(): Promise<void>;
+  /**
+   * Tear the socket down at once, without a closing handshake: for a link
+   * judged dead, where a graceful close would only wait for a peer that no
+   * longer answers. Emits "disconnect" with `reason`.
+   */
+  drop(reason: string): void;
   readonly fullJid: string | undefined;
+  /** Date.now() when the last element (stanza or nonza) arrived from the server. */
+  readonly lastInboundAt: number;
 }
 
 const NS_PING = "urn:xmpp:ping";
@@ -67,7 +83,7 @@ export function createXmppSession(options: SessionOptions): XmppSession {
   const settings = { servername: domain, ca: options.ca };
 
   const entity = new Client({ domain, service: `${protocol}://${target}`, timeout: options.stepTimeoutMs ?? 10_000 });
-  entity.transports.push(createTransport(endpoint.tls, settings));
+  entity.transports.push(createTransport(endpoint.tls, { ...settings, keepAliveMs: options.keepAliveMs ?? 0 }));
   const middleware = createMiddleware({ entity });
   const streamFeatures = createStreamFeatures({ middleware });
   const iqCaller = createIqCaller({ middleware, entity });
@@ -86,13 +102,20 @@ export function createXmppSession(options: SessionOptions): XmppSession {
   setupSasl({ streamFeatures, saslFactory }, async (authenticate, mechanisms) => {
     // Never authenticate on a stream TLS does not protect, whatever the server offers.
     if (!entity.isSecure()) throw new TlsRequiredError();
-    await authenticate({ username: local, password: options.password }, mechanisms[0]!);
+    await authenticate({ username: local, password: options.password }, await pickMechanism(mechanisms, options));
   });
   setupResourceBinding({ streamFeatures, iqCaller }, `${options.resource}.${Math.random().toString(36).slice(2, 8)}`);
 
   const events = new EventEmitter();
   let stopping = false;
+  let dropReason: string | undefined;
+  let lastInboundAt = Date.now();
   let lastError: unknown;
+  // Any element counts as proof of life, not only stanzas: SM acks and
+  // stream features too.
+  entity.on("element", () => {
+    lastInboundAt = Date.now();
+  });
   entity.on("error", (error: unknown) => {
     lastError = error;
     log.debug(`xmpp: error ${(error as Error).message}`);
@@ -103,13 +126,17 @@ export function createXmppSession(options: SessionOptions): XmppSession {
   });
   entity.on("disconnect", (info: { reason?: unknown } = {}) => {
     if (stopping) return;
-    const reason = (info.reason as Error | undefined)?.message ?? (lastError as Error | undefined)?.message ?? "connection closed";
+    const reason =
+      dropReason ?? (info.reason as Error | undefined)?.message ?? (lastError as Error | undefined)?.message ?? "connection closed";
     events.emit("disconnect", reason);
   });
 
   return {
     get fullJid() {
       return entity.jid?.toString();
+    },
+    get lastInboundAt() {
+      return lastInboundAt;
     },
     async start() {
       log.debug(`xmpp: connecting to ${target} (${endpoint.tls}) as ${local}@${domain}`);
@@ -141,9 +168,45 @@ export function createXmppSession(options: SessionOptions): XmppSession {
     async stop() {
       stopping = true;
       if (entity.status === "offline" || entity.status === "disconnect") return;
-      await entity.stop().catch(() => entity.socket?.destroy?.());
+      await entity.stop().catch(() => destroySocket(entity.socket));
+    },
+    drop(reason) {
+      dropReason ??= reason;
+      destroySocket(entity.socket);
     },
   } as XmppSession;
+}
+
+/**
+ * The server's preferred mechanism among ours (RFC 6120 §6.3.3), except
+ * without a password: then only a SCRAM whose salted key is cached can work
+ * (RFC 5802 §5.1), and PLAIN cannot.
+ */
+async function pickMechanism(offered: string[], options: SessionOptions): Promise<string> {
+  if (options.password !== undefined) return offered[0]!;
+  for (const mechanism of offered) {
+    const hash = mechanism === "SCRAM-SHA-256" ? "sha256" : mechanism === "SCRAM-SHA-1" ? "sha1" : undefined;
+    if (hash && (await options.saltedPasswordCache?.has?.(hash))) return mechanism;
+  }
+  throw new NoCredentialsError(offered);
+}
+
+export class NoCredentialsError extends Error {
+  constructor(offered: string[]) {
+    super(`no password, and no cached SCRAM key for the mechanisms the server offers (${offered.join(", ")})`);
+    this.name = "NoCredentialsError";
+  }
+}
+
+/**
+ * @xmpp/tls wraps the TLS socket in an emitter without destroy(); reach
+ * the real socket. Destroying it emits "close", which xmpp.js turns into
+ * its "disconnect" status.
+ */
+function destroySocket(socket: { destroy?: () => void; socket?: { destroy?: () => void } } | null | undefined): void {
+  if (!socket) return;
+  if (typeof socket.destroy === "function") socket.destroy();
+  else socket.socket?.destroy?.();
 }
 
 export class TlsRequiredError extends Error {

@@ -16,6 +16,8 @@ export interface TlsSettings {
   servername: string;
   /** Extra trusted CA certificates (PEM). */
   ca?: string | undefined;
+  /** SO_KEEPALIVE idle time in ms; 0 leaves keepalive off. */
+  keepAliveMs?: number;
 }
 
 const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
@@ -30,19 +32,23 @@ function tlsOptions(settings: TlsSettings): tls.ConnectionOptions {
   };
 }
 
-class PlainSocket extends net.Socket {
-  secure = false;
-  constructor() {
-    super();
-    this.setNoDelay(true);
-  }
+function plainSocketClass(keepAliveMs: number) {
+  return class PlainSocket extends net.Socket {
+    secure = false;
+    constructor() {
+      super();
+      this.setNoDelay(true);
+      // Stays on when STARTTLS wraps this socket: TLS runs over it.
+      if (keepAliveMs > 0) this.setKeepAlive(true, keepAliveMs);
+    }
+  };
 }
 
 /** A transport class bound to one session's TLS settings. */
 export function createTransport(mode: "starttls" | "direct", settings: TlsSettings): unknown {
   if (mode === "starttls") {
     class StartTlsTransport extends ConnectionTCP {}
-    StartTlsTransport.prototype.Socket = PlainSocket;
+    StartTlsTransport.prototype.Socket = plainSocketClass(settings.keepAliveMs ?? 0);
     StartTlsTransport.prototype.NS = "jabber:client";
     return StartTlsTransport;
   }
@@ -51,6 +57,7 @@ export function createTransport(mode: "starttls" | "direct", settings: TlsSettin
     connect(params: { host: string; port: number }) {
       this._attachSocket(tls.connect({ ...params, ...tlsOptions(settings), ALPNProtocols: ["xmpp-client"] }));
       this.socket.setNoDelay(true);
+      if (settings.keepAliveMs) this.socket.setKeepAlive(true, settings.keepAliveMs);
     }
   }
   class DirectTlsTransport extends ConnectionTCP {

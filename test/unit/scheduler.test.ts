@@ -73,4 +73,50 @@ describe("createSyncScheduler", () => {
     await vi.advanceTimersByTimeAsync(100);
     expect(calls).toBe(0);
   });
+
+  it("defers the follow-up until a long burst goes quiet: one run plus one follow-up", async () => {
+    let calls = 0;
+    const s = createSyncScheduler<string>({
+      run: async () => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 200));
+      },
+      onError: () => {},
+      settleMs: 300,
+    });
+    // 2 s of requests, one every 5 ms: ten sync times long.
+    for (let t = 0; t < 2000; t += 5) {
+      s.request(["hub"], `push ${t}`);
+      await vi.advanceTimersByTimeAsync(5);
+    }
+    expect(calls).toBe(1);
+    // The last request came at 1995 ms: the follow-up starts 300 ms later.
+    await vi.advanceTimersByTimeAsync(285);
+    expect(calls).toBe(1);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(calls).toBe(2);
+    await vi.advanceTimersByTimeAsync(300);
+    await s.idle();
+    expect(s.runs).toBe(2);
+  });
+
+  it("does not defer a follow-up forever under a steady stream of requests", async () => {
+    let calls = 0;
+    const s = createSyncScheduler<string>({
+      run: async () => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 100));
+      },
+      onError: () => {},
+      settleMs: 300,
+      maxDeferMs: 1000,
+    });
+    for (let t = 0; t < 5000; t += 10) {
+      s.request(["hub"], "steady");
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    expect(calls).toBeGreaterThanOrEqual(4);
+    expect(calls).toBeLessThanOrEqual(6);
+    await s.stop();
+  });
 });

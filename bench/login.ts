@@ -1,0 +1,107 @@
+/**
+ * Login time of the direct path (issue 4, item 3) against a private
+ * prosody: connect, STARTTLS, SASL, bind, measured around session.start().
+ *
+ *   fresh     native-crypto SCRAM, PBKDF2 on every login (no cache)
+ *   cached    salted key read from the 0600 file cache (password given)
+ *   no-pass   the password-less path: only the cached key
+ *
+ * plus PBKDF2 alone at the server's iteration count: node:crypto, WebCrypto
+ * deriveBits, and WebCrypto as sequential HMAC calls (what xmpp.js's
+ * @xmpp/sasl-scram-sha-1 does, DESIGN.md §5), for the cost of xmpp.js's
+ * own SCRAM. Prints figures; asserts nothing.
+ *
+ *   npm run build:tools && node .tools-dist/bench/login.js [runs]
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { pbkdf2Sync, webcrypto } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { createLogger } from "../src/log.js";
+import { createFileScramCache } from "../src/state/scram-cache.js";
+import { createXmppSession } from "../src/xmpp/session.js";
+import type { SaltedPasswordCache } from "../src/xmpp/scram.js";
+import { startProsody } from "../test/support/prosody.js";
+
+const RUNS = Number(process.argv[2] ?? 15);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)]!;
+const fmt = (xs: number[]) => `median ${median(xs).toFixed(1)} ms, p95 ${p95(xs).toFixed(1)} ms (n=${xs.length})`;
+
+const server = await startProsody({ accounts: { alice: "alice-password" } });
+const stateDir = await mkdtemp(join(tmpdir(), "gax-bench-login-"));
+const log = createLogger({ level: "silent" });
+const ca = await readFile(server.caFile, "utf8");
+const endpoint = { host: server.host, port: server.port, tls: "starttls" as const };
+let seen: { hash: string; salt: string; iterations: number } | undefined;
+
+async function timeLogin(password: string | undefined, cache: SaltedPasswordCache | undefined): Promise<number> {
+  const session = createXmppSession({
+    jid: server.jid("alice"), password, resource: "bench", endpoint, ca, log,
+    ...(cache ? { saltedPasswordCache: cache } : {}),
+  });
+  const started = performance.now();
+  await session.start();
+  const ms = performance.now() - started;
+  await session.stop();
+  return ms;
+}
+
+try {
+  const file = join(stateDir, "scram-keys.json");
+  const fileCache = createFileScramCache(file, { domain: server.domain, jid: server.jid("alice") });
+  // Wrap the cache to learn the server's salt and iteration count.
+  const spy: SaltedPasswordCache = {
+    get: (key) => ((seen = key), fileCache.get(key)),
+    set: (key, salted) => fileCache.set(key, salted),
+    has: (hash) => fileCache.has!(hash),
+  };
+  await timeLogin("alice-password", undefined); // warm-up: TLS session, JIT
+  const fresh: number[] = [];
+  for (let i = 0; i < RUNS; i++) fresh.push(await timeLogin("alice-password", undefined));
+  await timeLogin("alice-password", spy); // fills the cache
+  const cached: number[] = [];
+  for (let i = 0; i < RUNS; i++) cached.push(await timeLogin("alice-password", spy));
+  const noPass: number[] = [];
+  for (let i = 0; i < RUNS; i++) noPass.push(await timeLogin(undefined, spy));
+
+  const { hash, salt, iterations } = seen!;
+  const digest = hash === "sha1" ? "SHA-1" : "SHA-256";
+  const length = hash === "sha1" ? 20 : 32;
+  const saltBytes = Buffer.from(salt, "base64");
+  const native: number[] = [];
+  const derive: number[] = [];
+  const sequential: number[] = [];
+  const key = await webcrypto.subtle.importKey("raw", Buffer.from("alice-password"), "PBKDF2", false, ["deriveBits"]);
+  const hmacKey = await webcrypto.subtle.importKey("raw", Buffer.from("alice-password"), { name: "HMAC", hash: digest }, false, ["sign"]);
+  for (let i = 0; i < Math.min(RUNS, 7); i++) {
+    let t = performance.now();
+    pbkdf2Sync("alice-password", saltBytes, iterations, length, hash);
+    native.push(performance.now() - t);
+    t = performance.now();
+    await webcrypto.subtle.deriveBits({ name: "PBKDF2", hash: digest, salt: saltBytes, iterations }, key, length * 8);
+    derive.push(performance.now() - t);
+    // RFC 5802 Hi(): U1 = HMAC(p, salt || 1), Ui = HMAC(p, Ui-1), one awaited call each.
+    t = performance.now();
+    let u = new Uint8Array(await webcrypto.subtle.sign("HMAC", hmacKey, Buffer.concat([saltBytes, Buffer.from([0, 0, 0, 1])])));
+    const acc = Uint8Array.from(u);
+    for (let n = 1; n < iterations; n++) {
+      u = new Uint8Array(await webcrypto.subtle.sign("HMAC", hmacKey, u));
+      for (let b = 0; b < acc.length; b++) acc[b]! ^= u[b]!;
+    }
+    sequential.push(performance.now() - t);
+  }
+
+  console.log(`prosody ${server.host}:${server.port}, SCRAM-${hash.toUpperCase()} with ${iterations} iterations, STARTTLS, loopback`);
+  console.log(`login, native SCRAM, fresh PBKDF2:      ${fmt(fresh)}`);
+  console.log(`login, cached salted key (file, 0600):  ${fmt(cached)}`);
+  console.log(`login, password-less (cached key only): ${fmt(noPass)}`);
+  console.log(`PBKDF2 alone, node:crypto:              ${fmt(native)}`);
+  console.log(`PBKDF2 alone, WebCrypto deriveBits:     ${fmt(derive)}`);
+  console.log(`PBKDF2 alone, WebCrypto sequential HMAC (xmpp.js style): ${fmt(sequential)}`);
+  console.log(`estimated xmpp.js login: ${(median(cached) + median(sequential)).toFixed(0)} ms (cached login + sequential PBKDF2)`);
+} finally {
+  await server.stop();
+  await rm(stateDir, { recursive: true, force: true });
+}

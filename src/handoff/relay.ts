@@ -1,0 +1,65 @@
+/**
+ * Everything `listen` does for notify: serve the account's hand-off socket,
+ * keep what arrives in the spool, and send the spool (batched, merged)
+ * whenever a session is online. listen.ts wires it with two calls.
+ */
+import { userStateDir } from "../config/places.js";
+import type { Logger } from "../log.js";
+import { createSpoolCourier } from "../spool/courier.js";
+import { spoolDirFor } from "../spool/paths.js";
+import { openSpool } from "../spool/spool.js";
+import type { XmppSession } from "../xmpp/session.js";
+import { socketPathFor } from "./paths.js";
+import { createHandoffReceiver } from "./receive.js";
+import { startHandoffServer, type HandoffServer } from "./server.js";
+
+export interface RelayOptions {
+  env: NodeJS.ProcessEnv;
+  jid: string;
+  log: Logger;
+  /** Bound on the server's acknowledgement of each presence sent from the spool. */
+  ackTimeoutMs: number;
+  resolveUuid(repoDir: string): Promise<string>;
+  /** See ReceiverDeps.concernsOwnRepo. */
+  concernsOwnRepo?(uuids: readonly string[]): Promise<boolean>;
+  /** Coalescing window for hand-offs (default 50 ms). */
+  batchMs?: number;
+}
+
+export interface AnnouncementRelay {
+  /** For runListener's onOnline: flushes the spool through the new session. */
+  onOnline(session: XmppSession): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startAnnouncementRelay(options: RelayOptions): Promise<AnnouncementRelay> {
+  const { log } = options;
+  const spool = openSpool(spoolDirFor(userStateDir(options.env), options.jid));
+  const courier = createSpoolCourier({ spool, log, ackTimeoutMs: options.ackTimeoutMs, batchMs: options.batchMs });
+  const accept = createHandoffReceiver({
+    jid: options.jid,
+    spool,
+    resolveUuid: options.resolveUuid,
+    ...(options.concernsOwnRepo ? { concernsOwnRepo: options.concernsOwnRepo } : {}),
+    received: (announcement, request) => {
+      log.info(`hand-off from notify: ${announcement.uuids.join(",")} (${announcement.refs.length} refs) for ${request.repo}`);
+      courier.request();
+    },
+  });
+  const path = socketPathFor(options.env, options.jid);
+  let server: HandoffServer | undefined;
+  try {
+    server = await startHandoffServer({ path, log, accept });
+    if (server) log.info(`hand-off socket: ${path}`);
+    else log.info(`hand-offs for ${options.jid} are served by another listen (${path})`);
+  } catch (error) {
+    log.warn(`no hand-off socket (${(error as Error).message}); hooks will log in themselves`);
+  }
+  return {
+    onOnline: (session) => courier.online(session),
+    async close() {
+      await server?.close();
+      await courier.close();
+    },
+  };
+}

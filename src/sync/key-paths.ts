@@ -1,0 +1,70 @@
+/**
+ * Which work-tree paths use a key. git-annex keeps no batch query for this
+ * (`whereused --key` takes one key a process), and `--batch-keys` would
+ * ignore preferred content expressions that match on file names. But a
+ * locked file's symlink target, and an unlocked file's pointer, are a
+ * function of the key and the file's depth, so their blob ids are too:
+ * compute them and match one `git ls-tree -r`, reading no blob at all.
+ */
+import { createHash } from "node:crypto";
+import { annex, git } from "../git/run.js";
+import { encodeKeyFile, linkTargetsFor } from "./annex-keys.js";
+import { parseLsTree } from "./git-output.js";
+
+/** The blob id git gives `content` (sha1, or sha256 in a sha256 repository). */
+export function blobId(content: string, algorithm: "sha1" | "sha256"): string {
+  const body = Buffer.from(content, "utf8");
+  return createHash(algorithm).update(`blob ${body.length}\0`).update(body).digest("hex");
+}
+
+/**
+ * Blob id → key for every way `keys` can appear in a tree whose files sit
+ * at most `maxDepth` directories deep. `hashDirs` maps a key to its
+ * mixed-case and lower-case object hash directories (`Xx/Yy/`, `xxx/yyy/`).
+ */
+export function candidateBlobs(
+  hashDirs: ReadonlyMap<string, readonly string[]>,
+  maxDepth: number,
+  algorithm: "sha1" | "sha256",
+): Map<string, string> {
+  const byBlob = new Map<string, string>();
+  for (const [key, dirs] of hashDirs) {
+    const keyFile = encodeKeyFile(key);
+    for (const pointer of [`/annex/objects/${keyFile}`, `/annex/objects/${keyFile}\n`]) byBlob.set(blobId(pointer, algorithm), key);
+    for (let depth = 0; depth <= maxDepth; depth++) {
+      for (const target of linkTargetsFor(keyFile, dirs, depth)) byBlob.set(blobId(target, algorithm), key);
+    }
+  }
+  return byBlob;
+}
+
+/** `git annex examinekey --batch`: one process for all keys. */
+async function hashDirsOf(repo: string, keys: readonly string[]): Promise<Map<string, string[]>> {
+  const result = await annex(repo, ["examinekey", "--batch", "--format=${hashdirmixed} ${hashdirlower}\n"], {
+    input: `${keys.join("\n")}\n`,
+  });
+  const lines = result.stdout.split("\n");
+  const dirs = new Map<string, string[]>();
+  keys.forEach((key, index) => {
+    const line = lines[index] ?? "";
+    if (line !== "") dirs.set(key, line.split(" "));
+  });
+  return dirs;
+}
+
+/** Path → key for the files of `commit` whose key is one of `keys`. */
+export async function pathsForKeys(repo: string, commit: string, keys: ReadonlySet<string>): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  if (keys.size === 0) return found;
+  const listing = await git(repo, ["ls-tree", "-r", "-z", "--full-tree", commit]);
+  const entries = parseLsTree(listing.stdout).filter((e) => e.type === "blob");
+  if (entries.length === 0) return found;
+  const maxDepth = entries.reduce((deepest, e) => Math.max(deepest, e.path.split("/").length - 1), 0);
+  const algorithm = entries[0]!.id.length === 64 ? "sha256" : "sha1";
+  const byBlob = candidateBlobs(await hashDirsOf(repo, [...keys]), maxDepth, algorithm);
+  for (const entry of entries) {
+    const key = byBlob.get(entry.id);
+    if (key !== undefined) found.set(entry.path, key);
+  }
+  return found;
+}

@@ -1,0 +1,119 @@
+/**
+ * One sync of the listener: pull, work out what the pull brought, run the
+ * transfers `git annex sync --content` would run for exactly that (or for
+ * everything, when the targeted scan cannot be trusted), push, remember.
+ */
+import { listAnnexRemotes } from "../git/remotes.js";
+import type { Logger } from "../log.js";
+import { changedAnnexedPaths, changedLocationKeys } from "./changes.js";
+import { pathsForKeys } from "./key-paths.js";
+import { planScan, type ScanPlan } from "./plan.js";
+import { formatSummary, type TransferProgress } from "./progress.js";
+import type { ProgressSink } from "./progress-line.js";
+import { pullRemotes, pushRemotes, type PullMethod } from "./pull.js";
+import { loadSyncState, saveSyncState, type SyncState } from "./state.js";
+import { isAncestor, readTips, rewrittenRefs, type Tips } from "./tips.js";
+import { runTransfers, type TransferTarget } from "./transfer.js";
+
+export interface TargetedSyncDeps {
+  /** Work tree top level and git directory of the listening clone. */
+  repo: { dir: string; gitDir: string };
+  log: Logger;
+  /** Extra arguments for the `git annex sync` that pulls and pushes. */
+  syncArgs: readonly string[];
+  fullScanEveryMs: number;
+  pullMethod?: PullMethod;
+  now?: () => number;
+  /** Where transfer progress goes (a terminal line); nowhere when undefined. */
+  progress?: ProgressSink;
+}
+
+export type TargetedSync = (remotes: readonly string[], signal?: AbortSignal) => Promise<void>;
+
+export function createTargetedSync(deps: TargetedSyncDeps): TargetedSync {
+  const now = deps.now ?? Date.now;
+  const { dir, gitDir } = deps.repo;
+  return async (remotes, signal) => {
+    const state = await loadSyncState(gitDir);
+    const clock = startClock();
+    await pullRemotes(dir, remotes, deps.pullMethod ?? "annex", { syncArgs: deps.syncArgs, signal });
+    const pullMs = clock();
+    const after = await readTips(dir, remotes);
+    const { plan, target } = await decide(dir, state, after, remotes, { now: now(), everyMs: deps.fullScanEveryMs });
+    if (plan.kind === "full") deps.log.info(`full transfer scan: ${plan.reason}`);
+    const scanMs = clock();
+    const allRemotes = await listAnnexRemotes(dir);
+    const onProgress = deps.progress && ((p: TransferProgress) => deps.progress!.update(p));
+    const summary = await runTransfers(dir, target, { remotes: allRemotes, signal, onProgress }).finally(() => deps.progress?.end());
+    const transferMs = clock();
+    await pushRemotes(dir, remotes, { syncArgs: deps.syncArgs, signal });
+    const pushMs = clock();
+    const final = await readTips(dir, remotes);
+    await saveSyncState(gitDir, nextState(state, final, plan, summary.failed, now()));
+    const paths = target === "all" ? undefined : target.size;
+    deps.log.info(formatSummary(summary, { scan: plan.kind, paths, pullMs, scanMs, transferMs, pushMs }));
+    if (summary.failed.length > 0) deps.log.warn(`${summary.failed.length} transfer(s) failed; retrying them on the next sync`);
+  };
+}
+
+/** Milliseconds since the previous call. */
+function startClock(): () => number {
+  let last = performance.now();
+  return () => {
+    const at = performance.now();
+    const elapsed = Math.round(at - last);
+    last = at;
+    return elapsed;
+  };
+}
+
+interface Decision {
+  plan: ScanPlan;
+  target: TransferTarget;
+}
+
+async function decide(
+  dir: string,
+  state: SyncState,
+  after: Tips,
+  remotes: readonly string[],
+  clock: { now: number; everyMs: number },
+): Promise<Decision> {
+  const full = (plan: ScanPlan): Decision => ({ plan, target: "all" });
+  const base = { state, remotes, now: clock.now, fullScanEveryMs: clock.everyMs };
+  if (state.head === undefined || state.annexTip === undefined || after.head === undefined || after.annexTip === undefined) {
+    return full(planScan({ ...base, headFastForward: false, annexFastForward: false, rewrittenRefs: [], policyChanged: false }));
+  }
+  const headFastForward = await isAncestor(dir, state.head, after.head);
+  const annexFastForward = await isAncestor(dir, state.annexTip, after.annexTip);
+  const rewritten = await rewrittenRefs(dir, state.remotes, after.remotes);
+  const location = annexFastForward ? await changedLocationKeys(dir, state.annexTip, after.annexTip) : undefined;
+  const plan = planScan({ ...base, headFastForward, annexFastForward, rewrittenRefs: rewritten, policyChanged: location?.policyChanged ?? false });
+  if (plan.kind === "full" || location === undefined) return full(plan);
+  return { plan, target: await targetPaths(dir, state, after.head, location.keys) };
+}
+
+/** Changed annexed paths, the files of keys whose location changed, and the paths left over from failed runs. */
+async function targetPaths(dir: string, state: SyncState, head: string, keys: Set<string>): Promise<Map<string, string | undefined>> {
+  const target = new Map<string, string | undefined>();
+  for (const path of state.pending) target.set(path, undefined);
+  const changed = await changedAnnexedPaths(dir, state.head!, head);
+  for (const [path, key] of changed) {
+    target.set(path, key);
+    keys.delete(key);
+  }
+  for (const [path, key] of await pathsForKeys(dir, head, keys)) target.set(path, key);
+  return target;
+}
+
+function nextState(state: SyncState, tips: Tips, plan: ScanPlan, failed: string[], now: number): SyncState {
+  return {
+    version: 1,
+    head: tips.head,
+    annexTip: tips.annexTip,
+    remotes: { ...state.remotes, ...tips.remotes },
+    // Failures of a full scan are in `pending` (by path) and retried like any other.
+    lastFullScan: plan.kind === "full" ? now : state.lastFullScan,
+    pending: failed,
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The transfers `git annex sync --content` makes, for a given set of paths
+ * or for the whole tree: get what this repository wants, copy to each
+ * content remote what it wants, drop here what is no longer wanted (numcopies
+ * permitting). `--auto` makes git-annex itself apply preferred content,
+ * numcopies and annex-ignore. Paths go in bounded batches on stdin, one
+ * process per step and batch, never one per file.
+ */
+import { annex } from "../git/run.js";
+import type { AnnexRemote } from "../git/remotes.js";
+import { keySize } from "./annex-keys.js";
+import { emptySummary, parseJsonResults, type TransferProgress, type TransferStep, type TransferSummary } from "./progress.js";
+
+/** Path → key, or "all" for a full scan. */
+export type TransferTarget = ReadonlyMap<string, string | undefined> | "all";
+
+export interface TransferOptions {
+  /** All remotes of the repository, with their git-annex settings. */
+  remotes: readonly AnnexRemote[];
+  signal?: AbortSignal;
+  onProgress?: (progress: TransferProgress) => void;
+  /** Paths a batch holds at most (bounds a process's input and the progress step). */
+  batchSize?: number;
+}
+
+interface Step {
+  step: TransferStep;
+  remote?: string;
+  args: string[];
+}
+
+/**
+ * Content moves only with remotes that `git annex sync --content` would use:
+ * with an annex UUID, annex-sync not false, annex-ignore not true. A remote
+ * with annex-sync=false is hidden from `get` through `-c …annex-ignore=true`.
+ */
+export function transferSteps(remotes: readonly AnnexRemote[]): Step[] {
+  const hidden = remotes.filter((r) => r.uuid !== undefined && !r.sync).flatMap((r) => ["-c", `remote.${r.name}.annex-ignore=true`]);
+  const targets = remotes.filter((r) => r.uuid !== undefined && r.sync && !r.ignore);
+  return [
+    { step: "get", args: ["get", ...hidden, "--auto"] },
+    ...targets.map((r): Step => ({ step: "copy", remote: r.name, args: ["copy", "--auto", "--to", r.name] })),
+    { step: "drop", args: ["drop", "--auto"] },
+  ];
+}
+
+export async function runTransfers(repo: string, target: TransferTarget, options: TransferOptions): Promise<TransferSummary> {
+  const summary = emptySummary();
+  const failed = new Set<string>();
+  for (const step of transferSteps(options.remotes)) {
+    if (options.signal?.aborted) break;
+    const done = target === "all" ? await runWhole(repo, step, options) : await runBatches(repo, step, target, options);
+    for (const result of done) {
+      // A drop that numcopies forbids is not a failure to retry: sync --content leaves it too.
+      if (!result.success) {
+        if (step.step !== "drop") failed.add(result.file ?? result.key ?? "?");
+      } else if (step.step === "get") summary.got++;
+      else if (step.step === "drop") summary.dropped++;
+      else summary.sent[step.remote!] = (summary.sent[step.remote!] ?? 0) + 1;
+    }
+  }
+  summary.failed = [...failed].sort();
+  return summary;
+}
+
+type Outcome = ReturnType<typeof parseJsonResults>;
+
+async function runWhole(repo: string, step: Step, options: TransferOptions): Promise<Outcome> {
+  const result = await annex(repo, [...step.args, "--json", "--json-error-messages"], { reject: false, signal: options.signal });
+  const outcome = parseJsonResults(result.stdout);
+  if (result.exitCode !== 0 && outcome.every((r) => r.success)) outcome.push({ file: `(${step.step} of the whole tree)`, key: undefined, success: false });
+  return outcome;
+}
+
+async function runBatches(repo: string, step: Step, target: ReadonlyMap<string, string | undefined>, options: TransferOptions): Promise<Outcome> {
+  const paths = [...target.keys()];
+  const size = (path: string) => keySize(target.get(path) ?? "") ?? 0;
+  const progress: TransferProgress = { step: step.step, remote: step.remote, filesDone: 0, filesTotal: paths.length, bytesDone: 0, bytesTotal: 0 };
+  progress.bytesTotal = paths.reduce((sum, p) => sum + size(p), 0);
+  const outcome: Outcome = [];
+  const batchSize = options.batchSize ?? 200;
+  for (let at = 0; at < paths.length && !options.signal?.aborted; at += batchSize) {
+    const batch = paths.slice(at, at + batchSize);
+    const args = [...step.args, "--batch", "-z", "--json", "--json-error-messages"];
+    const result = await annex(repo, args, { input: `${batch.join("\0")}\0`, reject: false, signal: options.signal });
+    const results = parseJsonResults(result.stdout);
+    // A process that died without answering: every path of the batch is retried later.
+    if (result.exitCode !== 0 && results.every((r) => r.success)) results.push(...batch.map((file) => ({ file, key: undefined, success: false })));
+    outcome.push(...results);
+    progress.filesDone += batch.length;
+    progress.bytesDone += batch.reduce((sum, p) => sum + size(p), 0);
+    options.onProgress?.({ ...progress });
+  }
+  return outcome;
+}

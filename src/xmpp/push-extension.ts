@@ -1,0 +1,119 @@
+/**
+ * Our extension of git-annex's push presence (DESIGN.md §2.2): a sibling
+ * element of the `git-annex` tag, in our own namespace, so git-annex's own
+ * decoder (which rejects extra attributes on its tag) keeps working:
+ *
+ *   <refs xmlns='urn:git-annex-xmpp:push:0' ts='1732000000000' nonce='…' mac='…'>
+ *     <ref name='refs/heads/main' new='<sha>'/>
+ *   </refs>
+ *
+ * `ts` (ms since the epoch) and `nonce` bound replays; `mac` is
+ * HMAC-SHA256, keyed with the repository's shared secret, over a canonical
+ * text of the push's UUIDs, ts, nonce and refs (see canonicalText). Pure:
+ * time, nonce and secret are passed in.
+ */
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { childElements, el, type XmlElement } from "./element.js";
+
+export const PUSH_EXT_NS = "urn:git-annex-xmpp:push:0";
+export const PUSH_EXT_TAG = "refs";
+
+export interface AnnouncedRef {
+  name: string;
+  /** New object id; absent when the hook did not say (post-update). */
+  new?: string | undefined;
+}
+
+export interface PushExtension {
+  ts: number;
+  nonce: string;
+  refs: AnnouncedRef[];
+  mac?: string | undefined;
+}
+
+/** Bounds on what we accept: a push updates a handful of refs. */
+const MAX_REFS = 1024;
+const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+/** git check-ref-format forbids spaces, control characters and these. */
+const REF_NAME = /^refs\/[^\s~^:?*[\\\x00-\x1f\x7f]{1,250}$/;
+const NONCE = /^[A-Za-z0-9_-]{8,64}$/;
+
+/**
+ * The text the MAC covers: one field a line, refs sorted by name, so that
+ * element order, attribute order and XML whitespace cannot change it.
+ */
+export function canonicalText(uuids: readonly string[], ext: Omit<PushExtension, "mac">): string {
+  const refs = [...ext.refs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return [
+    "git-annex-xmpp push 0",
+    `push=${uuids.join(",")}`,
+    `ts=${ext.ts}`,
+    `nonce=${ext.nonce}`,
+    ...refs.map((r) => `ref ${r.name} ${r.new ?? "-"}`),
+    "",
+  ].join("\n");
+}
+
+export function computeMac(secret: string, uuids: readonly string[], ext: Omit<PushExtension, "mac">): string {
+  return createHmac("sha256", secret).update(canonicalText(uuids, ext), "utf8").digest("base64");
+}
+
+/** The sibling element; signed when a secret is given. */
+export function encodePushExtension(uuids: readonly string[], ext: Omit<PushExtension, "mac">, secret?: string): XmlElement {
+  const attrs: Record<string, string> = { xmlns: PUSH_EXT_NS, ts: String(ext.ts), nonce: ext.nonce };
+  if (secret !== undefined) attrs.mac = computeMac(secret, uuids, ext);
+  const refs = ext.refs.map((r) => el("ref", r.new === undefined ? { name: r.name } : { name: r.name, new: r.new }));
+  return el(PUSH_EXT_TAG, attrs, ...refs);
+}
+
+/** Find and parse our element among a presence's extensions (undefined when absent). */
+export function decodePushExtension(extensions: readonly XmlElement[]): PushExtension | { reason: string } | undefined {
+  const found = extensions.filter((e) => e.name === PUSH_EXT_TAG && e.attrs.xmlns === PUSH_EXT_NS);
+  if (found.length === 0) return undefined;
+  if (found.length > 1) return { reason: `${found.length} ${PUSH_EXT_TAG} elements` };
+  const element = found[0]!;
+  const ts = Number(element.attrs.ts);
+  const nonce = element.attrs.nonce ?? "";
+  if (!Number.isSafeInteger(ts) || ts <= 0) return { reason: "refs element without a valid ts" };
+  if (!NONCE.test(nonce)) return { reason: "refs element without a valid nonce" };
+  const children = childElements(element).filter((c) => c.name === "ref");
+  if (children.length > MAX_REFS) return { reason: `refs element with ${children.length} refs` };
+  const refs: AnnouncedRef[] = [];
+  for (const child of children) {
+    const name = child.attrs.name ?? "";
+    const sha = child.attrs.new;
+    if (!REF_NAME.test(name)) return { reason: `bad ref name ${JSON.stringify(name.slice(0, 60))}` };
+    if (sha !== undefined && !SHA.test(sha)) return { reason: `bad object id for ${name}` };
+    refs.push({ name, new: sha });
+  }
+  return { ts, nonce, refs, mac: element.attrs.mac };
+}
+
+export type Authenticity =
+  | { signed: true }
+  | { signed: false; reason: string }
+  | { rejected: string };
+
+/**
+ * Judge a decoded extension against our secret: a valid MAC within the
+ * time window is "signed"; a wrong MAC or a stale timestamp is rejected
+ * (whoever sent it holds no secret, or replays); an unsigned one, or any
+ * when we have no secret, is "unsigned", for the caller's compat policy.
+ * Nonce freshness is the caller's (it needs memory).
+ */
+export function judgeAuthenticity(
+  uuids: readonly string[],
+  ext: PushExtension | undefined,
+  options: { secret: string | undefined; now: number; windowMs: number },
+): Authenticity {
+  if (!ext) return { signed: false, reason: "no refs element" };
+  if (ext.mac === undefined) return { signed: false, reason: "no MAC" };
+  if (options.secret === undefined) return { signed: false, reason: "signed, but we have no secret to check it" };
+  const expected = Buffer.from(computeMac(options.secret, uuids, ext), "base64");
+  const got = Buffer.from(ext.mac, "base64");
+  if (got.length !== expected.length || !timingSafeEqual(got, expected)) return { rejected: "bad MAC" };
+  if (Math.abs(options.now - ext.ts) > options.windowMs) {
+    return { rejected: `timestamp ${Math.round((options.now - ext.ts) / 1000)} s away from ours (window ${options.windowMs / 1000} s)` };
+  }
+  return { signed: true };
+}

@@ -1,0 +1,183 @@
+/**
+ * A listener left running through trouble (issue 4, DESIGN.md §3): the
+ * server crashes and comes back, the link goes half-open, a storm of
+ * announcements arrives. Real prosody, real git-annex, the built CLI.
+ */
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createAnnexSandbox, type AnnexSandbox } from "../support/annex.js";
+import { sendPresenceBurst } from "../support/burst.js";
+import { runCli, startDaemon, type Daemon } from "../support/cli.js";
+import { startProsody, type ProsodyServer } from "../support/prosody.js";
+import { startRelay, type Relay } from "../support/relay.js";
+import { waitFor } from "../support/wait.js";
+
+let server: ProsodyServer;
+let box: AnnexSandbox;
+let hub: string;
+let cloneA: string;
+let cloneB: string;
+let hubUuid: string;
+const daemons: Daemon[] = [];
+const relays: Relay[] = [];
+
+const PASSWORDS = { alice: "alice-pw" };
+/** Small reconnect cap so that a test does not sit out a minute of backoff. */
+const FAST_RECONNECT = { reconnectMaxMs: 2_000 };
+
+async function useAccount(repo: string, extra: Record<string, unknown> = {}) {
+  const creds = join(box.root, "alice.credentials");
+  await writeFile(creds, `${PASSWORDS.alice}\n`, { mode: 0o600 });
+  await chmod(creds, 0o600);
+  // A clone's private settings live in its .git directory (never pulled); a bare hub has no work tree.
+  const file = repo === hub ? join(repo, ".git-annex-xmpprc.json") : join(repo, ".git", "git-annex-xmpp.config.json");
+  await writeFile(file, JSON.stringify({ jid: server.jid("alice"), credentialsFile: creds, ...extra }));
+}
+
+function listen(repo: string): Daemon {
+  const daemon = startDaemon(["listen", "--verbose", "--repo", repo], { env: box.env });
+  daemons.push(daemon);
+  return daemon;
+}
+
+async function arrived(commit: string, repo = cloneB, timeoutMs = 30_000) {
+  await waitFor(async () => (await box.git(repo, ["merge-base", "--is-ancestor", commit, "HEAD"]).catch(() => undefined))?.exitCode === 0, {
+    timeoutMs,
+    what: `commit ${commit} merged in ${repo}`,
+  });
+}
+
+/** A commit in A, pushed with `git annex sync` (hooks on the hub as configured). */
+async function pushFromA(name: string, syncArgs: string[] = []): Promise<string> {
+  await box.addAnnexedFile(cloneA, name, `content of ${name}\n`);
+  const commit = await box.gitOut(cloneA, ["rev-parse", "HEAD"]);
+  await box.git(cloneA, [...syncArgs, "annex", "sync", "--quiet", "--no-content"]);
+  return commit;
+}
+
+const HOOKS_OFF = ["-c", "core.hooksPath=/dev/null"];
+
+/**
+ * No sync running or pending: nothing logged for `quietMs` (longer than the
+ * scheduler's settle time) and every started sync ended.
+ */
+async function quiet(d: Daemon, quietMs = 3_000) {
+  let seen = -1;
+  let since = Date.now();
+  await waitFor(
+    () => {
+      if (d.lines.length !== seen) [seen, since] = [d.lines.length, Date.now()];
+      return d.count(/ sync started: /) === d.count(/ sync (finished|failed)/) && Date.now() - since >= quietMs;
+    },
+    { timeoutMs: 60_000, intervalMs: 100, what: "the listener to go quiet" },
+  );
+}
+
+beforeAll(async () => {
+  server = await startProsody({ accounts: PASSWORDS });
+  box = await createAnnexSandbox();
+  const userDir = join(box.home, ".config", "git-annex-xmpp");
+  await mkdir(userDir, { recursive: true });
+  await writeFile(join(userDir, "config.json"), JSON.stringify({ server: server.host, port: server.port, ca: server.caFile }));
+  hub = await box.makeHub(join(box.root, "hub.git"));
+  cloneA = await box.cloneRepo(hub, join(box.root, "a"), "clone-a");
+  cloneB = await box.cloneRepo(hub, join(box.root, "b"), "clone-b");
+  hubUuid = await box.annexUuid(hub);
+  await box.addAnnexedFile(cloneA, "zero.txt", "zero\n");
+  for (const repo of [cloneA, cloneB]) await box.git(repo, ["annex", "sync", "--quiet"]);
+  await useAccount(hub);
+  const installed = await runCli(["install-hooks", "--repo", hub], { env: box.env });
+  expect(installed.exitCode, installed.stderr).toBe(0);
+}, 120_000);
+
+afterEach(async () => {
+  await Promise.all(daemons.splice(0).map((d) => d.stop()));
+  await Promise.all(relays.splice(0).map((r) => r.close()));
+});
+
+afterAll(async () => {
+  await box?.cleanup();
+  await server?.stop();
+});
+
+describe("listen keeps going", () => {
+  it("reconnects by itself after kill -9 and a restart of the server, and catches up with a push made meanwhile", async () => {
+    await useAccount(cloneB, FAST_RECONNECT);
+    const b = listen(cloneB);
+    await b.waitForLine(/connected as alice@localhost\//);
+    await b.waitForLine(/sync finished/);
+    let since = b.lines.length;
+    await server.kill9();
+    await b.waitForLine(/disconnected \(/, { since });
+    // The hub's hook cannot reach the server: the announcement is lost or
+    // spooled, and the push itself must not suffer.
+    const commit = await pushFromA("while-down.txt");
+    expect(await box.gitOut(hub, ["rev-parse", "refs/heads/main"])).toBe(commit);
+    since = b.lines.length;
+    await server.start();
+    await b.waitForLine(/connected as alice@localhost\//, { since, timeoutMs: 30_000 });
+    await b.waitForLine(/sync started: origin \(catch-up after connect/, { since });
+    await arrived(commit);
+    expect(b.exited).toBe(false);
+  });
+
+  it("notices a half-open link within its probe settings and reconnects", async () => {
+    const relay = await startRelay({ host: server.host, port: server.port });
+    relays.push(relay);
+    await useAccount(cloneB, { ...FAST_RECONNECT, port: relay.port, idleProbeMs: 1_500, probeTimeoutMs: 1_500 });
+    const b = listen(cloneB);
+    await b.waitForLine(/connected as alice@localhost\//);
+    await b.waitForLine(/sync finished/);
+    // A probe on an idle, healthy link is answered and changes nothing.
+    await b.waitForLine(/ping answered/);
+    expect(b.count(/disconnected/)).toBe(0);
+
+    const since = b.lines.length;
+    const frozenAt = Date.now();
+    relay.freeze();
+    // Announced while B's link is frozen: B cannot hear it, only catch up.
+    const commit = await pushFromA("while-frozen.txt");
+    await b.waitForLine(/disconnected \(dead link: no answer to a ping/, { since, timeoutMs: 15_000 });
+    const detectedMs = Date.now() - frozenAt;
+    console.log(`half-open link detected ${detectedMs} ms after the freeze (idleProbeMs 1500, probeTimeoutMs 1500)`);
+    // Bound: silence (≤ idle) + probe timeout + slack for a loaded machine.
+    expect(detectedMs).toBeLessThan(1_500 + 1_500 + 3_000);
+    relay.thaw();
+    await b.waitForLine(/connected as alice@localhost\//, { since, timeoutMs: 40_000 });
+    await arrived(commit);
+    expect(relay.connections).toBeGreaterThanOrEqual(2);
+  });
+
+  it("coalesces a burst of 1000 announcements into at most two syncs, and a commit pushed during it arrives", async () => {
+    await useAccount(cloneB, FAST_RECONNECT);
+    await box.git(cloneA, [...HOOKS_OFF, "annex", "sync", "--quiet", "--no-content"]);
+    const b = listen(cloneB);
+    await b.waitForLine(/connected as alice@localhost\//);
+    await b.waitForLine(/sync finished/);
+    const since = b.lines.length;
+    const push = `<presence><show>xa</show><priority>-1</priority><status>git-annex</status><git-annex xmlns='git-annex' push='${hubUuid}'/></presence>`;
+    const burstStarted = Date.now();
+    const burst = sendPresenceBurst(server.account("alice"), push, { count: 1000, durationMs: 1000, holdLast: true });
+    // Once the first sync runs, push a commit that it cannot have seen
+    // (hooks off: only the burst announces it).
+    await b.waitForLine(/sync started/, { since });
+    await box.addAnnexedFile(cloneA, "during-burst.txt", "during the burst\n");
+    const commit = await box.gitOut(cloneA, ["rev-parse", "HEAD"]);
+    await box.git(cloneA, [...HOOKS_OFF, "push", "--quiet", "origin", "main"]);
+    await burst.holding;
+    const heldAfterMs = Date.now() - burstStarted;
+    burst.release();
+    const sent = await burst.done;
+    console.log(`burst: 999 presences out ${heldAfterMs} ms after the sender started (login included), the last after the push; ${sent.sent} in all`);
+    await arrived(commit);
+    await quiet(b);
+    const syncs = b.count(/sync started/, since);
+    const fromBurst = b.count(/announcement from alice@localhost\/(?!git-annex-xmpp-)/, since);
+    const skipped = b.count(/skipped sync/, since);
+    console.log(`burst: ${fromBurst} burst announcements received → ${syncs} syncs (${skipped} announcements of B's own merges skipped)`);
+    expect(fromBurst).toBe(1000);
+    expect(syncs).toBeGreaterThanOrEqual(1);
+    expect(syncs).toBeLessThanOrEqual(2);
+  }, 120_000);
+});

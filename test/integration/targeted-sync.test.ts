@@ -1,0 +1,176 @@
+/**
+ * The targeted transfer scan against real git-annex: a bare hub, clone A
+ * that adds files and puts their content in a directory special remote,
+ * clone B whose preferred content wants only `*.wanted`, and C, B's twin,
+ * which runs `git annex sync --content` for comparison. Most tests drive
+ * src/sync directly; the last one goes through the built CLI and prosody.
+ */
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/log.js";
+import { createTargetedSync } from "../../src/sync/targeted.js";
+import { createAnnexSandbox, type AnnexSandbox } from "../support/annex.js";
+import { runCli, startDaemon, type Daemon } from "../support/cli.js";
+import { startProsody, type ProsodyServer } from "../support/prosody.js";
+import { waitFor } from "../support/wait.js";
+
+let box: AnnexSandbox;
+let hub: string;
+let cloneA: string;
+let cloneB: string;
+let twin: string;
+const savedEnv = { ...process.env };
+const WANTED = "include=*.wanted";
+
+/** B's sync as the listener runs it, with its log lines collected. */
+function syncOf(repo: string) {
+  const lines: string[] = [];
+  const log = createLogger({ level: "debug", write: (line) => lines.push(line.trimEnd()) });
+  const sync = createTargetedSync({ repo: { dir: repo, gitDir: join(repo, ".git") }, log, syncArgs: [], fullScanEveryMs: 3_600_000 });
+  return { lines, run: () => sync(["origin"]) };
+}
+
+async function inHere(repo: string): Promise<string[]> {
+  const out = await box.gitOut(repo, ["annex", "find", "--in", "here"]);
+  return out.split("\n").filter(Boolean).sort();
+}
+
+/** A adds files, optionally sends their content to the special remote, and pushes to the hub. */
+async function addInA(names: string[], toSpecialRemote = true): Promise<void> {
+  for (const name of names) await box.addAnnexedFile(cloneA, name, `content of ${name}\n`);
+  if (toSpecialRemote) await box.git(cloneA, ["annex", "copy", "--quiet", "--to", "dirremote", "--", ...names]);
+  await box.git(cloneA, ["annex", "sync", "--quiet", "--no-content", "origin"]);
+}
+
+beforeAll(async () => {
+  box = await createAnnexSandbox("gax-targeted-");
+  // The modules under test run git through src/git/run.ts, which starts from process.env.
+  Object.assign(process.env, box.env);
+  const dir = join(box.root, "special");
+  await mkdir(dir);
+  hub = await box.makeHub(join(box.root, "hub.git"));
+  cloneA = await box.cloneRepo(hub, join(box.root, "a"), "clone-a");
+  await box.git(cloneA, ["annex", "initremote", "dirremote", "type=directory", `directory=${dir}`, "encryption=none"]);
+  await box.addAnnexedFile(cloneA, "zero.wanted", "zero\n");
+  await box.git(cloneA, ["annex", "copy", "--quiet", "--to", "dirremote", "zero.wanted"]);
+  await box.git(cloneA, ["annex", "sync", "--quiet", "--no-content", "origin"]);
+  for (const [name, path] of [["clone-b", "b"], ["twin", "twin"]] as const) {
+    const repo = await box.cloneRepo(hub, join(box.root, path), name);
+    await box.git(repo, ["annex", "enableremote", "dirremote", `directory=${dir}`]);
+    await box.git(repo, ["annex", "wanted", "here", WANTED]);
+    if (name === "clone-b") cloneB = repo;
+    else twin = repo;
+  }
+  // Repositories and special remotes that do not set preferred content want
+  // everything: let the hub and the special remote want nothing new from B.
+  await box.git(cloneA, ["annex", "wanted", "origin", "exclude=*"]);
+  await box.git(cloneA, ["annex", "wanted", "dirremote", "present"]);
+  await box.git(cloneA, ["annex", "sync", "--quiet", "--no-content", "origin"]);
+}, 120_000);
+
+afterAll(async () => {
+  process.env = savedEnv;
+  await box?.cleanup();
+});
+
+describe("targeted transfer scan", () => {
+  it("first sync is a full scan; then B gets exactly what its preferred content wants", async () => {
+    const b = syncOf(cloneB);
+    await b.run();
+    expect(b.lines.join("\n")).toMatch(/full transfer scan: first sync of this repository/);
+    expect(await inHere(cloneB)).toEqual(["zero.wanted"]);
+
+    await addInA(["one.wanted", "two.wanted", "one.other", "sub/dir/two.other"]);
+    const since = b.lines.length;
+    await b.run();
+    const log = b.lines.slice(since).join("\n");
+    expect(log).not.toMatch(/full transfer scan/);
+    expect(log).toMatch(/transfers \(targeted scan of 4 path\(s\)\): got 2, .* failed 0/);
+    expect(await inHere(cloneB)).toEqual(["one.wanted", "two.wanted", "zero.wanted"]);
+  });
+
+  it("content that reaches the special remote later is fetched through the git-annex branch", async () => {
+    const b = syncOf(cloneB);
+    await addInA(["late.wanted", "late.other"], false);
+    await b.run();
+    expect(b.lines.join("\n")).toMatch(/failed 1;/);
+    expect(b.lines.join("\n")).toMatch(/1 transfer\(s\) failed; retrying them on the next sync/);
+    expect(await inHere(cloneB)).not.toContain("late.wanted");
+
+    // Only the git-annex branch changes: A's copy records dirremote in the location log.
+    await box.git(cloneA, ["annex", "copy", "--quiet", "--to", "dirremote", "late.wanted", "late.other"]);
+    const annexBefore = await box.gitOut(hub, ["rev-parse", "git-annex"]);
+    const mainBefore = await box.gitOut(hub, ["rev-parse", "main"]);
+    await box.git(cloneA, ["annex", "sync", "--quiet", "--no-content", "origin"]);
+    expect(await box.gitOut(hub, ["rev-parse", "git-annex"])).not.toBe(annexBefore);
+    expect(await box.gitOut(hub, ["rev-parse", "main"])).toBe(mainBefore);
+
+    const since = b.lines.length;
+    await b.run();
+    expect(b.lines.slice(since).join("\n")).toMatch(/targeted scan of 2 path\(s\)\): got 1, .* failed 0/);
+    expect(await inHere(cloneB)).toContain("late.wanted");
+    expect(await inHere(cloneB)).not.toContain("late.other");
+  });
+
+  it("ends where `git annex sync --content` on a twin clone ends", async () => {
+    await addInA(["three.wanted", "three.other", "deep/er/four.wanted"]);
+    await syncOf(cloneB).run();
+    await box.git(twin, ["annex", "sync", "--quiet", "--content", "origin", "dirremote"]);
+    const expected = await inHere(twin);
+    expect(expected).toContain("deep/er/four.wanted");
+    expect(await inHere(cloneB)).toEqual(expected);
+  });
+
+  it("falls back to a full scan, and says so, when the hub's history was rewritten", async () => {
+    const b = syncOf(cloneB);
+    await b.run();
+    // Amend the commit the hub already has, so the hub's branch no longer contains it.
+    await writeFile(join(cloneA, "five.wanted"), "five\n");
+    await box.git(cloneA, ["annex", "add", "--quiet", "five.wanted"]);
+    await box.git(cloneA, ["commit", "--quiet", "--amend", "-m", "rewritten"]);
+    await box.git(cloneA, ["annex", "copy", "--quiet", "--to", "dirremote", "five.wanted"]);
+    await box.git(cloneA, ["push", "--quiet", "--force", "origin", "main", "main:synced/main", "git-annex"]);
+    const since = b.lines.length;
+    await b.run();
+    const log = b.lines.slice(since).join("\n");
+    expect(log).toMatch(/full transfer scan: history rewritten on the remote \(origin\/(synced\/)?main/);
+    expect(log).toMatch(/transfers \(full scan\)/);
+    expect(await inHere(cloneB)).toContain("five.wanted");
+  });
+});
+
+describe("through the listener", () => {
+  let server: ProsodyServer;
+  let daemon: Daemon | undefined;
+  beforeAll(async () => {
+    server = await startProsody({ accounts: { alice: "alice-pw" }, rosters: [] });
+    const userDir = join(box.home, ".config", "git-annex-xmpp");
+    await mkdir(userDir, { recursive: true });
+    const creds = join(box.root, "alice.credentials");
+    await writeFile(creds, "alice-pw\n", { mode: 0o600 });
+    await chmod(creds, 0o600);
+    await writeFile(
+      join(userDir, "config.json"),
+      JSON.stringify({ server: server.host, port: server.port, ca: server.caFile, jid: server.jid("alice"), credentialsFile: creds }),
+    );
+    const installed = await runCli(["install-hooks", "--repo", hub], { env: box.env });
+    expect(installed.exitCode, installed.stderr).toBe(0);
+  }, 60_000);
+  afterEach(async () => {
+    await daemon?.stop();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("an announcement makes B's listener run the targeted scan and fetch the wanted file", async () => {
+    daemon = startDaemon(["listen", "--verbose", "--repo", cloneB], { env: box.env });
+    await daemon.waitForLine(/sync finished/, { timeoutMs: 60_000 });
+    const since = daemon.lines.length;
+    await addInA(["six.wanted", "six.other"]);
+    await daemon.waitForLine(/transfers \(targeted scan of 2 path\(s\)\): got 1/, { since, timeoutMs: 60_000 });
+    await waitFor(async () => (await inHere(cloneB)).includes("six.wanted"), { what: "six.wanted in B", timeoutMs: 10_000 });
+    expect(await inHere(cloneB)).not.toContain("six.other");
+  }, 120_000);
+});

@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { encodeAnnouncement } from "../../src/notify/announcement.js";
+import { decodeGitAnnexPresence } from "../../src/xmpp/codec.js";
+import { toXml, type XmlElement } from "../../src/xmpp/element.js";
+import { canonicalText, decodePushExtension, judgeAuthenticity, PUSH_EXT_NS } from "../../src/xmpp/push-extension.js";
+import { createNonceMemory } from "../../src/listen/stanzas.js";
+
+const UUID = "01b66808-6ee2-4a1e-ac8a-163d80525f99";
+const SHA1 = "a".repeat(40);
+const SHA2 = "b".repeat(40);
+const SECRET = "0123456789abcdef".repeat(4);
+const NOW = 1_732_000_000_000;
+const announcement = {
+  uuids: [UUID],
+  refs: [
+    { ref: "refs/heads/main", old: "0".repeat(40), new: SHA1 },
+    { ref: "refs/heads/git-annex", new: SHA2 },
+  ],
+  createdAt: NOW - 5000,
+};
+
+/** As received: the server adds from/to; our codec sees the stanza in jabber:client. */
+function received(presence: XmlElement): XmlElement {
+  return { ...presence, attrs: { ...presence.attrs, from: "alice@localhost/x", xmlns: "jabber:client" } };
+}
+
+function decode(presence: XmlElement) {
+  const decoded = decodeGitAnnexPresence(received(presence));
+  if (decoded.kind !== "push") throw new Error(`not a push: ${decoded.kind}`);
+  return { uuids: decoded.uuids, ext: decodePushExtension(decoded.extensions) };
+}
+
+describe("the refs element (DESIGN.md §2.2)", () => {
+  it("leaves the git-annex tag as git-annex wrote it, with the refs in a sibling", () => {
+    const xml = toXml(encodeAnnouncement(announcement, { secret: SECRET, now: NOW, nonce: "n0nce-n0nce" }));
+    expect(xml).toContain(`<git-annex xmlns="git-annex" push="${UUID}"/>`);
+    expect(xml).toContain(`<refs xmlns="${PUSH_EXT_NS}" ts="${NOW}" nonce="n0nce-n0nce" mac="`);
+    expect(xml).toContain(`<ref name="refs/heads/main" new="${SHA1}"/>`);
+  });
+
+  it("is absent without refs and without a secret: byte-compatible with git-annex", () => {
+    const xml = toXml(encodeAnnouncement({ uuids: [UUID], refs: [], createdAt: NOW }));
+    expect(xml).toBe(
+      `<presence><show>xa</show><priority>-1</priority><status>git-annex</status><git-annex xmlns="git-annex" push="${UUID}"/></presence>`,
+    );
+  });
+
+  it("round-trips and verifies with the secret", () => {
+    const { uuids, ext } = decode(encodeAnnouncement(announcement, { secret: SECRET, now: NOW, nonce: "n0nce-n0nce" }));
+    expect(ext && "refs" in ext && ext.refs.map((r) => r.new)).toEqual([SHA1, SHA2]);
+    expect(judgeAuthenticity(uuids, ext as never, { secret: SECRET, now: NOW + 1000, windowMs: 60_000 })).toEqual({ signed: true });
+  });
+
+  it("rejects a wrong secret, a changed UUID list or ref, and a stale timestamp", () => {
+    const presence = encodeAnnouncement(announcement, { secret: SECRET, now: NOW, nonce: "n0nce-n0nce" });
+    const { uuids, ext } = decode(presence);
+    const opts = { secret: SECRET, now: NOW, windowMs: 60_000 };
+    expect(judgeAuthenticity(uuids, ext as never, { ...opts, secret: "other" })).toEqual({ rejected: "bad MAC" });
+    expect(judgeAuthenticity([...uuids, ""], ext as never, opts)).toEqual({ rejected: "bad MAC" });
+    const tampered = { ...(ext as object), refs: [{ name: "refs/heads/main", new: SHA2 }] };
+    expect(judgeAuthenticity(uuids, tampered as never, opts)).toEqual({ rejected: "bad MAC" });
+    expect(judgeAuthenticity(uuids, ext as never, { ...opts, now: NOW + 61_000 })).toHaveProperty("rejected");
+  });
+
+  it("reports unsigned announcements as such, for the compat policy to decide", () => {
+    const { uuids, ext } = decode(encodeAnnouncement(announcement, { now: NOW, nonce: "n0nce-n0nce" }));
+    expect(judgeAuthenticity(uuids, ext as never, { secret: SECRET, now: NOW, windowMs: 60_000 })).toEqual({ signed: false, reason: "no MAC" });
+    expect(judgeAuthenticity(uuids, undefined, { secret: SECRET, now: NOW, windowMs: 60_000 })).toMatchObject({ signed: false });
+  });
+
+  it("canonical text does not depend on ref order", () => {
+    const a = canonicalText([UUID], { ts: 1, nonce: "nnnnnnnn", refs: [{ name: "refs/heads/a", new: SHA1 }, { name: "refs/heads/b", new: SHA2 }] });
+    const b = canonicalText([UUID], { ts: 1, nonce: "nnnnnnnn", refs: [{ name: "refs/heads/b", new: SHA2 }, { name: "refs/heads/a", new: SHA1 }] });
+    expect(a).toBe(b);
+  });
+
+  it("refuses malformed elements", () => {
+    const ext = (attrs: Record<string, string>, ...children: XmlElement[]): XmlElement[] => [
+      { name: "refs", attrs: { xmlns: PUSH_EXT_NS, ...attrs }, children },
+    ];
+    expect(decodePushExtension(ext({ ts: "x", nonce: "nnnnnnnn" }))).toHaveProperty("reason");
+    expect(decodePushExtension(ext({ ts: "5", nonce: "a b" }))).toHaveProperty("reason");
+    const badRef = { name: "ref", attrs: { name: "refs/heads/x y", new: SHA1 }, children: [] };
+    expect(decodePushExtension(ext({ ts: "5", nonce: "nnnnnnnn" }, badRef))).toHaveProperty("reason");
+    const badSha = { name: "ref", attrs: { name: "refs/heads/x", new: "zz" }, children: [] };
+    expect(decodePushExtension(ext({ ts: "5", nonce: "nnnnnnnn" }, badSha))).toHaveProperty("reason");
+  });
+
+  it("remembers nonces: a replay within the window is refused", () => {
+    const memory = createNonceMemory(60_000);
+    expect(memory.remember("nonce-1", NOW, NOW)).toBe(true);
+    expect(memory.remember("nonce-1", NOW, NOW + 10)).toBe(false);
+    expect(memory.remember("nonce-2", NOW, NOW + 10)).toBe(true);
+  });
+});
