@@ -31,6 +31,13 @@ export function classifyConnectError(error: unknown, context: { target: string; 
   }
   if (e.name === "SASLError") return new XmppAuthError(context.jid, e.condition ?? "not-authorized", error);
   if (e.name === "TlsRequiredError") return new XmppTlsError(context.target, message, error);
+  if (e.name === "ServerProofError") {
+    return new AppError("EXMPPSERVERPROOF", `${context.target} is not the server of ${context.jid}: ${message}`, {
+      hint: "something may be intercepting the connection: check `server`, `port` and `ca`",
+      exitCode: 78,
+      cause: error,
+    });
+  }
   if ((e.code && TLS_CODES.test(e.code)) || /certificate|self[- ]signed|altnames/i.test(message)) {
     return new XmppTlsError(context.target, `${message}${e.code ? ` (${e.code})` : ""}`, error);
   }

@@ -63,6 +63,8 @@ export interface ScramOptions {
   cache?: SaltedPasswordCache;
   /** Fixed client nonce, for tests against RFC test vectors. */
   nonce?: string;
+  /** Told of each exchange, so the session can check the server's proof on <success/>. */
+  onCreate?: (mechanism: { verifyServerFinal(message: string): boolean }) => void;
 }
 
 export function createScramMechanism(hash: ScramHash, options: ScramOptions = {}) {
@@ -80,6 +82,10 @@ export function createScramMechanism(hash: ScramHash, options: ScramOptions = {}
     #clientFirstBare = "";
     #serverFirst = "";
     expectedServerSignature: Buffer | undefined;
+
+    constructor() {
+      options.onCreate?.(this);
+    }
 
     async response(credentials: ScramCredentials): Promise<string> {
       if (this.#stage === 0) {

@@ -70,6 +70,14 @@ export interface XmppSession {
 }
 
 const NS_PING = "urn:xmpp:ping";
+const NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl";
+
+export class ServerProofError extends Error {
+  constructor() {
+    super("the server did not prove that it knows the account's credentials (SCRAM server signature)");
+    this.name = "ServerProofError";
+  }
+}
 
 export function toElement(node: XmlElement): Element {
   return xml(node.name, node.attrs, ...node.children.map((c) => (typeof c === "string" ? c : toElement(c))));
@@ -95,9 +103,26 @@ export function createXmppSession(options: SessionOptions): XmppSession {
     if (e.isSecure()) return;
     await negotiateStartTls(e, settings);
   });
+  // RFC 5802 §5: the server proves it knows the credentials in <success/>;
+  // xmpp.js ignores that proof, so check it here (it is all that stands
+  // between a cached-key login and a server impersonating ours).
+  let scram: { verifyServerFinal(message: string): boolean } | undefined;
+  let serverProved = false;
+  const scramOptions = {
+    cache: options.saltedPasswordCache,
+    onCreate: (mechanism: { verifyServerFinal(message: string): boolean }) => {
+      scram = mechanism;
+      serverProved = false;
+    },
+  };
+  entity.on("nonza", (element: Element) => {
+    if (scram && element.is("success", NS_SASL)) {
+      serverProved = scram.verifyServerFinal(Buffer.from(element.text(), "base64").toString("utf8"));
+    }
+  });
   const saslFactory = new SASLFactory();
-  saslFactory.use(createScramMechanism("sha256", { cache: options.saltedPasswordCache }));
-  saslFactory.use(createScramMechanism("sha1", { cache: options.saltedPasswordCache }));
+  saslFactory.use(createScramMechanism("sha256", scramOptions));
+  saslFactory.use(createScramMechanism("sha1", scramOptions));
   plain(saslFactory);
   setupSasl({ streamFeatures, saslFactory }, async (authenticate, mechanisms) => {
     // Never authenticate on a stream TLS does not protect, whatever the server offers.
@@ -142,9 +167,11 @@ export function createXmppSession(options: SessionOptions): XmppSession {
       log.debug(`xmpp: connecting to ${target} (${endpoint.tls}) as ${local}@${domain}`);
       try {
         await entity.start();
+        if (scram && !serverProved) throw new ServerProofError();
       } catch (error) {
         await entity.disconnect().catch(() => undefined);
-        throw classifyConnectError(error instanceof TlsRequiredError ? error : (lastError ?? error), {
+        const ours = error instanceof TlsRequiredError || error instanceof ServerProofError;
+        throw classifyConnectError(ours ? error : (lastError ?? error), {
           target,
           jid: `${local}@${domain}`,
         });
