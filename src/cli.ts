@@ -154,9 +154,15 @@ function positive(value: number, flag: string): number {
 
 async function main(): Promise<number> {
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  // `on`, not `once`: execa's signal-exit, listening while a child runs,
+  // re-raises a signal when it finds itself the only listener, and a `once`
+  // listener is already gone when it looks. A second signal ends a stuck stop.
+  const stop = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
+    controller.abort();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
   const argv = process.argv.slice(2);
   try {
     let fast: FastNotifyOutcome | undefined;

@@ -14,7 +14,7 @@
  */
 import { resolveCredentials } from "../config/load.js";
 import { userStateDir } from "../config/places.js";
-import { UsageError, TimeoutError } from "../errors.js";
+import { AppError, EXIT, TimeoutError, UsageError } from "../errors.js";
 import { requireAnnexUuid } from "../git/repo.js";
 import { handOff } from "../handoff/client.js";
 import { socketPathFor } from "../handoff/paths.js";
@@ -92,9 +92,11 @@ export async function run(ctx: CommandContext, args: NotifyArgs): Promise<void> 
       return;
     }
     const entry = await spool.add(announcement);
+    // A refused login or a loose credentials file will not fix itself: name the remedy on the same line.
+    const remedy = error instanceof AppError && error.exitCode === EXIT.config && error.hint ? ` (hint: ${error.hint})` : "";
     ctx.log.warn(
       `could not announce the push (${(error as Error).message}); spooled as ${entry} in ${spool.dir}: ` +
-        "a running `listen` or `git-annex-xmpp flush` delivers it",
+        `a running \`listen\` or \`git-annex-xmpp flush\` delivers it${remedy}`,
     );
     if (ctx.verbose && error instanceof Error && error.stack) ctx.log.debug(error.stack);
   }

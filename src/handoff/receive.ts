@@ -28,6 +28,9 @@ export interface ReceiverDeps {
   uuidCacheMs?: number;
 }
 
+/** Remotes change rarely; asking git on every hook would cost a process spawn per push. */
+const OWN_REMOTES_CACHE_MS = 60_000;
+
 export function createHandoffReceiver(deps: ReceiverDeps): (request: HandoffRequest) => Promise<void> {
   const now = deps.now ?? Date.now;
   const ttl = deps.uuidCacheMs ?? 10 * 60 * 1000;
@@ -39,12 +42,22 @@ export function createHandoffReceiver(deps: ReceiverDeps): (request: HandoffRequ
     cache.set(repo, { uuid, at: now() });
     return uuid;
   };
+  const ownCache = new Map<string, { own: boolean; at: number }>();
+  const concernsOwnRepo = async (uuids: readonly string[]) => {
+    if (!deps.concernsOwnRepo) return false;
+    const key = uuids.join(",");
+    const hit = ownCache.get(key);
+    if (hit && now() - hit.at < OWN_REMOTES_CACHE_MS) return hit.own;
+    const own = await deps.concernsOwnRepo(uuids);
+    ownCache.set(key, { own, at: now() });
+    return own;
+  };
   return async (request) => {
     if (bareJid(request.jid) !== bareJid(deps.jid)) {
       throw new Error(`this daemon serves ${bareJid(deps.jid)}, not ${bareJid(request.jid)}`);
     }
     const uuids = request.uuids ?? [await uuidOf(request.repo)];
-    if (await deps.concernsOwnRepo?.(uuids)) throw new HandoffDeclined("it announces a remote of the daemon's own repository");
+    if (await concernsOwnRepo(uuids)) throw new HandoffDeclined("it announces a remote of the daemon's own repository");
     const announcement: Announcement = { uuids, refs: request.refs, createdAt: request.createdAt };
     await deps.spool.add(announcement);
     deps.received(announcement, request);

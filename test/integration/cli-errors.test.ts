@@ -41,6 +41,18 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/**
+ * notify runs in hooks: a delivery failure leaves the announcement in the
+ * spool and exits 0 with one warning line; `flush` then reports the same
+ * failure the usual way (message, hint, exit code).
+ */
+function expectSpooled(result: { exitCode: number; stderr: string }, message: string) {
+  expect(result.exitCode, result.stderr).toBe(0);
+  expect(result.stderr.trim().split("\n")).toHaveLength(1);
+  expect(result.stderr).toContain(message);
+  expect(result.stderr).toMatch(/spooled as \S+\.json in .*`git-annex-xmpp flush` delivers it/);
+}
+
 describe("errors a user can meet", () => {
   it("delivers with a correct configuration (the baseline)", async () => {
     await writeConfig(account());
@@ -51,26 +63,35 @@ describe("errors a user can meet", () => {
 
   it("wrong password", async () => {
     await writeConfig(account());
-    const result = await runCli(["notify", "--repo", repo], { env: { ...box.env, GIT_ANNEX_XMPP_PASSWORD: "wrong" } });
-    expect(result.stderr).toContain("the XMPP server refused the login of alice@localhost (not-authorized)");
-    expect(result.stderr).toMatch(/^hint: check the password/m);
-    expect(result.exitCode).not.toBe(0);
+    const env = { ...box.env, GIT_ANNEX_XMPP_PASSWORD: "wrong" };
+    const result = await runCli(["notify", "--repo", repo], { env });
+    expectSpooled(result, "the XMPP server refused the login of alice@localhost (not-authorized)");
+    expect(result.stderr).toMatch(/\(hint: check the password/);
+    const flushed = await runCli(["flush", "--repo", repo], { env });
+    expect(flushed.stderr).toContain("the XMPP server refused the login of alice@localhost (not-authorized)");
+    expect(flushed.stderr).toMatch(/^hint: check the password/m);
+    expect(flushed.exitCode).toBe(78);
   });
 
   it("unreachable server", async () => {
     const port = await freePort();
     await writeConfig(account({ port }));
     const result = await runCli(["notify", "--repo", repo], { env: box.env });
-    expect(result.stderr).toContain(`cannot reach the XMPP server at 127.0.0.1:${port}: connection refused`);
-    expect(result.exitCode).not.toBe(0);
+    expectSpooled(result, `cannot reach the XMPP server at 127.0.0.1:${port}: connection refused`);
+    const flushed = await runCli(["flush", "--repo", repo], { env: box.env });
+    expect(flushed.stderr).toContain(`cannot reach the XMPP server at 127.0.0.1:${port}: connection refused`);
+    expect(flushed.exitCode).toBe(1);
   });
 
   it("TLS failure: the server's certificate is not trusted without its CA", async () => {
     await writeConfig(account({ ca: undefined }));
     const result = await runCli(["notify", "--repo", repo], { env: box.env });
+    expectSpooled(result, "");
     expect(result.stderr).toMatch(/TLS with 127\.0\.0\.1:\d+ failed: .*certificate/);
-    expect(result.stderr).toMatch(/^hint: .*`ca`/m);
-    expect(result.exitCode).not.toBe(0);
+    const flushed = await runCli(["flush", "--repo", repo], { env: box.env });
+    expect(flushed.stderr).toMatch(/TLS with 127\.0\.0\.1:\d+ failed: .*certificate/);
+    expect(flushed.stderr).toMatch(/^hint: .*`ca`/m);
+    expect(flushed.exitCode).toBe(1);
   });
 
   it("not a git-annex repository", async () => {
@@ -125,9 +146,12 @@ describe("errors a user can meet", () => {
     await chmod(loose, 0o644);
     await writeConfig(account({ credentialsFile: loose }));
     const result = await runCli(["notify", "--repo", repo], { env: box.env });
-    expect(result.stderr).toContain(`credentials file ${loose} is readable by others (mode 0644)`);
-    expect(result.stderr).toContain(`hint: run: chmod 600 ${loose}`);
-    expect(result.exitCode).toBe(78);
+    expectSpooled(result, `credentials file ${loose} is readable by others (mode 0644)`);
+    expect(result.stderr).toContain(`(hint: run: chmod 600 ${loose})`);
+    const flushed = await runCli(["flush", "--repo", repo], { env: box.env });
+    expect(flushed.stderr).toContain(`credentials file ${loose} is readable by others (mode 0644)`);
+    expect(flushed.stderr).toContain(`hint: run: chmod 600 ${loose}`);
+    expect(flushed.exitCode).toBe(78);
   });
 
   it("usage errors exit 2 without a help screen", async () => {
