@@ -35,7 +35,6 @@ export async function run(ctx: CommandContext, args: ListenArgs): Promise<void> 
     log: ctx.log,
     ackTimeoutMs: config.timeoutMs,
     resolveUuid: async (dir) => requireAnnexUuid(await resolveRepo(dir)),
-    concernsOwnRepo: async (uuids) => remotesForUuids(await listAnnexRemotes(repo.dir), uuids).length > 0,
   }).catch(async (error: unknown) => {
     await unlock();
     throw error;
@@ -46,6 +45,7 @@ export async function run(ctx: CommandContext, args: ListenArgs): Promise<void> 
   };
   await runListener({
     onOnline: relay.onOnline,
+    localAnnouncements: relay.onLocal,
     log: ctx.log,
     signal: ctx.signal,
     buddies: config.buddies,

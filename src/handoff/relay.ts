@@ -20,8 +20,6 @@ export interface RelayOptions {
   /** Bound on the server's acknowledgement of each presence sent from the spool. */
   ackTimeoutMs: number;
   resolveUuid(repoDir: string): Promise<string>;
-  /** See ReceiverDeps.concernsOwnRepo. */
-  concernsOwnRepo?(uuids: readonly string[]): Promise<boolean>;
   /** Coalescing window for hand-offs (default 50 ms). */
   batchMs?: number;
 }
@@ -29,6 +27,8 @@ export interface RelayOptions {
 export interface AnnouncementRelay {
   /** For runListener's onOnline: flushes the spool through the new session. */
   onOnline(session: XmppSession): Promise<void>;
+  /** For runListener's localAnnouncements: what arrives here concerns this machine's own clone too. */
+  onLocal(handler: (uuids: readonly string[], reason: string) => void): void;
   close(): Promise<void>;
 }
 
@@ -36,14 +36,15 @@ export async function startAnnouncementRelay(options: RelayOptions): Promise<Ann
   const { log } = options;
   const spool = openSpool(spoolDirFor(userStateDir(options.env), options.jid));
   const courier = createSpoolCourier({ spool, log, ackTimeoutMs: options.ackTimeoutMs, batchMs: options.batchMs });
+  const localHandlers: Array<(uuids: readonly string[], reason: string) => void> = [];
   const accept = createHandoffReceiver({
     jid: options.jid,
     spool,
     resolveUuid: options.resolveUuid,
-    ...(options.concernsOwnRepo ? { concernsOwnRepo: options.concernsOwnRepo } : {}),
     received: (announcement, request) => {
       log.info(`hand-off from notify: ${announcement.uuids.join(",")} (${announcement.refs.length} refs) for ${request.repo}`);
       courier.request();
+      for (const handler of localHandlers) handler(announcement.uuids, `hand-off for ${request.repo}`);
     },
   });
   const path = socketPathFor(options.env, options.jid);
@@ -57,6 +58,7 @@ export async function startAnnouncementRelay(options: RelayOptions): Promise<Ann
   }
   return {
     onOnline: (session) => courier.online(session),
+    onLocal: (handler) => void localHandlers.push(handler),
     async close() {
       await server?.close();
       await courier.close();

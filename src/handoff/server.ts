@@ -11,7 +11,6 @@ import { dirname } from "node:path";
 import type { Logger } from "../log.js";
 import { encodeLine, MAX_REQUEST_BYTES, parseRequest, type HandoffRequest } from "./protocol.js";
 import { ensurePrivateDir } from "./paths.js";
-import { HandoffDeclined } from "./receive.js";
 
 export interface HandoffServerOptions {
   path: string;
@@ -105,8 +104,7 @@ function serve(socket: Socket, options: HandoffServerOptions): void {
     options.accept(parsed.value).then(
       () => reply(encodeLine({ v: 1, ok: true, pid: process.pid })),
       (error: Error) => {
-        const log = error instanceof HandoffDeclined ? options.log.debug : options.log.warn;
-        log(`hand-off: could not take an announcement for ${parsed.value.repo}: ${error.message}`);
+        options.log.warn(`hand-off: could not take an announcement for ${parsed.value.repo}: ${error.message}`);
         reply(encodeLine({ v: 1, ok: false, error: error.message }));
       },
     );

@@ -45,6 +45,12 @@ export interface ListenerDeps {
   acceptUnsigned?: boolean;
   /** Replay window for signed announcements; default 10 minutes. */
   replayWindowMs?: number;
+  /**
+   * Announcements made on this machine (notify's hand-offs). The daemon
+   * relays them as its own presence, which it then ignores as an echo, so
+   * they reach this repository's own sync through here.
+   */
+  localAnnouncements?(handler: (uuids: readonly string[], reason: string) => void): void;
 }
 
 export const DEFAULT_PROBE = { idleMs: 120_000, timeoutMs: 10_000 };
@@ -92,6 +98,9 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
     }
     scheduler.request(remotes.map((r) => r.name), reason);
   };
+  deps.localAnnouncements?.((uuids, reason) => {
+    requestSync(uuids, reason).catch((error: Error) => log.warn(`${reason}: ${error.message}`));
+  });
 
   let attempt = 0;
   let lastFailure = "";

@@ -4,6 +4,7 @@
  * Clone A pushes; the listener in clone B pulls it by itself.
  */
 import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { execa } from "execa";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createAnnexSandbox, type AnnexSandbox } from "../support/annex.js";
@@ -89,10 +90,16 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function pushFromA(name: string): Promise<string> {
+/**
+ * A commits and pushes to the hub, whose hook runs notify. By default the
+ * hub's notify gets a state directory of its own, as on a hub that is
+ * another machine: it finds no listener's hand-off socket and logs in.
+ */
+async function pushFromA(name: string, sameMachine = false): Promise<string> {
   await box.addAnnexedFile(cloneA, name, `content of ${name}\n`);
   const commit = await headOf(cloneA);
-  await box.git(cloneA, ["annex", "sync", "--quiet", "--no-content"]);
+  const env = sameMachine ? box.env : { ...box.env, XDG_STATE_HOME: join(box.root, "hub-machine-state") };
+  await execa("git", ["-C", cloneA, "annex", "sync", "--quiet", "--no-content"], { env, extendEnv: false, stdin: "ignore" });
   return commit;
 }
 
@@ -108,6 +115,17 @@ describe("hook → XMPP → listener → git annex sync", () => {
     await arrived(commit);
     // The annexed file is there as git-annex's symlink.
     expect(await box.gitOut(cloneB, ["ls-files", "one.txt"])).toBe("one.txt");
+  });
+
+  it("on one machine, the hub's notify hands off to the running listener, which also syncs its own clone", async () => {
+    await useAccount(cloneB, "alice");
+    const b = listen(cloneB);
+    await b.waitForLine(/sync finished/);
+    const since = b.lines.length;
+    const commit = await pushFromA("handed-off.txt", true);
+    await b.waitForLine(/hand-off from notify: /, { since });
+    await arrived(commit);
+    expect(b.count(/sync started: origin \(hand-off for /, since)).toBeGreaterThan(0);
   });
 
   it("a buddy account's announcement is accepted; a subscribed stranger's is ignored", async () => {
