@@ -32,7 +32,7 @@ export async function run(ctx: CommandContext, args: EnsureArgs): Promise<void> 
   // Check what listen would check, so that a broken setup fails here, visibly, not in a log.
   const { repo, loaded } = await repoAndConfig(ctx, args.repo);
   requireAnnexUuid(repo);
-  await resolveCredentials(loaded.config, loaded.userDir);
+  await resolveCredentials(loaded.config, loaded.userDir, userStateDir(ctx.env));
   const running = await runningListener(repo.gitDir);
   if (running) {
     ctx.out(`listen already runs for ${repo.dir} (pid ${running.pid})`);

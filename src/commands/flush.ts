@@ -7,7 +7,7 @@ import path from "node:path";
 import { loadConfig, resolveCredentials, type LoadedConfig } from "../config/load.js";
 import { userStateDir } from "../config/places.js";
 import { NotAnnexRepoError } from "../errors.js";
-import { encodeAnnouncement } from "../notify/announcement.js";
+import { deliverAnnouncement } from "../services/announce.js";
 import { createSession } from "../services/connect.js";
 import { flushSpool } from "../spool/flush.js";
 import { spoolDirFor } from "../spool/paths.js";
@@ -32,7 +32,7 @@ async function configFor(ctx: CommandContext, repoArg: string | undefined): Prom
 export async function run(ctx: CommandContext, args: FlushArgs): Promise<void> {
   const loaded = await configFor(ctx, args.repo);
   const { config } = loaded;
-  const credentials = await resolveCredentials(config, loaded.userDir);
+  const credentials = await resolveCredentials(config, loaded.userDir, userStateDir(ctx.env));
   const spool = openSpool(spoolDirFor(userStateDir(ctx.env), credentials.jid));
   const pending = (await spool.list()).length;
   if (pending === 0) {
@@ -45,10 +45,7 @@ export async function run(ctx: CommandContext, args: FlushArgs): Promise<void> {
     await session.start();
     const result = await flushSpool(
       spool,
-      async (announcement) => {
-        await session.send(encodeAnnouncement(announcement));
-        await session.ping(config.timeoutMs);
-      },
+      (announcement) => deliverAnnouncement(session, announcement, config.timeoutMs),
       ctx.log,
     );
     ctx.out(`delivered ${result.entries} announcement(s) in ${result.presences} presence(s)`);

@@ -18,8 +18,9 @@ import { AppError, EXIT, TimeoutError, UsageError } from "../errors.js";
 import { requireAnnexUuid } from "../git/repo.js";
 import { handOff } from "../handoff/client.js";
 import { socketPathFor } from "../handoff/paths.js";
-import { encodeAnnouncement, type Announcement } from "../notify/announcement.js";
+import type { Announcement } from "../notify/announcement.js";
 import { parsePostReceive, parsePostUpdate, type RefUpdate } from "../notify/refs.js";
+import { deliverAnnouncement } from "../services/announce.js";
 import { createSession } from "../services/connect.js";
 import { flushSpool } from "../spool/flush.js";
 import { spoolDirFor } from "../spool/paths.js";
@@ -49,7 +50,7 @@ export async function run(ctx: CommandContext, args: NotifyArgs): Promise<void> 
   // Without an account there is no spool either: that configuration error is fatal (78).
   if (!config.jid) await resolveCredentials(config, loaded.userDir);
   const jid = config.jid!;
-  const announcement: Announcement = { uuids, refs, createdAt: started };
+  const announcement: Announcement = { uuids, refs, createdAt: started, repo: repo.dir };
   ctx.log.debug(`notify: ${uuids.join(",")} (${refs.length} refs) from ${repo.dir}`);
 
   if (!args.handOffTried) {
@@ -69,14 +70,9 @@ export async function run(ctx: CommandContext, args: NotifyArgs): Promise<void> 
     await withDeadline(
       config.timeoutMs,
       async () => {
-        const credentials = await resolveCredentials(config, loaded.userDir);
+        const credentials = await resolveCredentials(config, loaded.userDir, userStateDir(ctx.env));
         const live = (session = await createSession(config, credentials, ctx.log, "notify"));
-        const deliver = async (a: Announcement) => {
-          await live.send(encodeAnnouncement(a));
-          // The server handles a stream's stanzas in order: once it answers a
-          // ping sent after the presence, it has processed (and fanned out) the presence.
-          await live.ping(config.timeoutMs);
-        };
+        const deliver = (a: Announcement) => deliverAnnouncement(live, a, config.timeoutMs);
         await live.start();
         await deliver(announcement);
         delivered = true;

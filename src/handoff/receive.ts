@@ -37,7 +37,7 @@ export function createHandoffReceiver(deps: ReceiverDeps): (request: HandoffRequ
       throw new Error(`this daemon serves ${bareJid(deps.jid)}, not ${bareJid(request.jid)}`);
     }
     const uuids = request.uuids ?? [await uuidOf(request.repo)];
-    const announcement: Announcement = { uuids, refs: request.refs, createdAt: request.createdAt };
+    const announcement: Announcement = { uuids, refs: request.refs, createdAt: request.createdAt, repo: request.repo };
     await deps.spool.add(announcement);
     deps.received(announcement, request);
   };

@@ -16,6 +16,8 @@ export interface Announcement {
   refs: RefUpdate[];
   /** Milliseconds since the epoch when the push happened. */
   createdAt: number;
+  /** The announcing repository on this machine: its secret signs the announcement. */
+  repo?: string;
 }
 
 /** Merge announcements into one: the union of UUIDs, the latest SHA per ref. */
@@ -29,7 +31,9 @@ export function mergeAnnouncements(list: readonly Announcement[]): Announcement 
       refs.set(r.ref, { ...r, ...(first?.old ? { old: first.old } : {}) });
     }
   }
-  return { uuids, refs: [...refs.values()], createdAt: sorted.at(-1)?.createdAt ?? 0 };
+  // One repository's secret signs a presence: callers merge per repository.
+  const repo = sorted.every((a) => a.repo === sorted[0]?.repo) ? sorted[0]?.repo : undefined;
+  return { uuids, refs: [...refs.values()], createdAt: sorted.at(-1)?.createdAt ?? 0, ...(repo ? { repo } : {}) };
 }
 
 export interface EncodeOptions {

@@ -5,7 +5,7 @@
  * while a flush runs makes exactly one more run afterwards.
  */
 import type { Logger } from "../log.js";
-import { encodeAnnouncement } from "../notify/announcement.js";
+import { deliverAnnouncement } from "../services/announce.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { flushSpool } from "./flush.js";
 import type { Spool } from "./spool.js";
@@ -38,10 +38,7 @@ export function createSpoolCourier(options: CourierOptions): SpoolCourier {
   const flushOnce = async (via: XmppSession) => {
     const result = await flushSpool(
       spool,
-      async (announcement) => {
-        await via.send(encodeAnnouncement(announcement));
-        await via.ping(options.ackTimeoutMs);
-      },
+      (announcement) => deliverAnnouncement(via, announcement, options.ackTimeoutMs),
       log,
     );
     if (result.entries > 0) log.info(`spool: delivered ${result.entries} announcement(s) in ${result.presences} presence(s)`);

@@ -30,7 +30,8 @@ export function sortEntryNames(names: readonly string[]): string[] {
 
 export function serializeAnnouncement(announcement: Announcement): string {
   const refs = announcement.refs.map((r) => ({ ref: r.ref, ...(r.old ? { old: r.old } : {}), ...(r.new ? { new: r.new } : {}) }));
-  return `${JSON.stringify({ uuids: announcement.uuids, refs, createdAt: announcement.createdAt })}\n`;
+  const repo = announcement.repo ? { repo: announcement.repo } : {};
+  return `${JSON.stringify({ uuids: announcement.uuids, refs, createdAt: announcement.createdAt, ...repo })}\n`;
 }
 
 const isString = (v: unknown, max = MAX_FIELD): v is string => typeof v === "string" && v.length <= max;
@@ -52,7 +53,9 @@ export function validateAnnouncement(value: unknown): { ok: true; announcement: 
   if (typeof v.createdAt !== "number" || !Number.isFinite(v.createdAt) || v.createdAt < 0) {
     return { ok: false, reason: "`createdAt` must be a time in milliseconds" };
   }
-  return { ok: true, announcement: { uuids: v.uuids as string[], refs, createdAt: v.createdAt } };
+  if (v.repo !== undefined && (!isString(v.repo) || !v.repo.startsWith("/"))) return { ok: false, reason: "`repo` must be an absolute path" };
+  const repo = typeof v.repo === "string" ? { repo: v.repo } : {};
+  return { ok: true, announcement: { uuids: v.uuids as string[], refs, createdAt: v.createdAt, ...repo } };
 }
 
 function validateRef(value: unknown): RefUpdate | undefined {

@@ -31,7 +31,9 @@ export function planDelivery(items: readonly SpoolItem[], maxUuids = MAX_UUIDS_P
   };
   for (const item of items) {
     const added = item.announcement.uuids.filter((u) => !uuids.has(u)).length;
-    if (current.length > 0 && uuids.size + added > maxUuids) close();
+    // A presence is signed with one repository's secret: another repository starts a new one.
+    const otherRepo = current.length > 0 && current[0]!.announcement.repo !== item.announcement.repo;
+    if (current.length > 0 && (otherRepo || uuids.size + added > maxUuids)) close();
     current.push(item);
     for (const u of item.announcement.uuids) uuids.add(u);
   }

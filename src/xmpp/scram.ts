@@ -3,9 +3,9 @@
  *
  * xmpp.js's own SCRAM runs PBKDF2 as thousands of sequential WebCrypto HMAC
  * calls (≈0.95 s for prosody's 10,000 iterations, DESIGN.md §5); native
- * PBKDF2 does the same in milliseconds. The salted password can also be
- * cached per (salt, iterations), as RFC 5802 §5.1 allows, so that a
- * short-lived `notify` does not derive it on every push.
+ * PBKDF2 does the same in milliseconds. The salted password is also
+ * cached per (salt, iterations), as RFC 5802 §5.1 allows, so that a host
+ * can log in without keeping the plaintext password after a first login.
  *
  * The object follows the `saslmechanisms` interface that @xmpp/sasl drives:
  * response(credentials) → initial message; challenge(data) → state;
@@ -59,12 +59,18 @@ export async function saltPassword(hash: ScramHash, password: string, salt: Buff
   return pbkdf2Async(password.normalize("NFKC"), salt, iterations, hash === "sha1" ? 20 : 32, hash);
 }
 
+/** What the session sees of one exchange. */
+export interface ScramExchange {
+  verifyServerFinal(message: string): boolean;
+  remember(): Promise<void>;
+}
+
 export interface ScramOptions {
   cache?: SaltedPasswordCache;
   /** Fixed client nonce, for tests against RFC test vectors. */
   nonce?: string;
   /** Told of each exchange, so the session can check the server's proof on <success/>. */
-  onCreate?: (mechanism: { verifyServerFinal(message: string): boolean }) => void;
+  onCreate?: (mechanism: ScramExchange) => void;
 }
 
 export function createScramMechanism(hash: ScramHash, options: ScramOptions = {}) {
@@ -82,6 +88,12 @@ export function createScramMechanism(hash: ScramHash, options: ScramOptions = {}
     #clientFirstBare = "";
     #serverFirst = "";
     expectedServerSignature: Buffer | undefined;
+    #derived: { key: { hash: ScramHash; salt: string; iterations: number }; salted: Buffer } | undefined;
+
+    /** After a successful, server-verified login: keep the key derived from the password. */
+    async remember(): Promise<void> {
+      if (this.#derived) await options.cache?.set(this.#derived.key, this.#derived.salted);
+    }
 
     constructor() {
       options.onCreate?.(this);
@@ -110,11 +122,18 @@ export function createScramMechanism(hash: ScramHash, options: ScramOptions = {}
         throw new Error(`${name}: malformed server-first-message`);
       }
       const key = { hash, salt: saltB64, iterations };
-      let salted = await options.cache?.get(key);
-      if (!salted) {
-        if (credentials.password === undefined) throw new Error(`${name}: no password and no cached salted password`);
+      // With a password, always derive (2 ms natively) and refresh the cache:
+      // a cached key must never stand in for a password that was given, or
+      // a wrong or changed password would go unnoticed. Without one, the
+      // cached key is the credential.
+      let salted: Buffer | undefined;
+      if (credentials.password !== undefined) {
         salted = await saltPassword(hash, credentials.password, Buffer.from(saltB64, "base64"), iterations);
-        await options.cache?.set(key, salted);
+        // Cached only once the server accepted it (see remember()).
+        this.#derived = { key, salted };
+      } else {
+        salted = await options.cache?.get(key);
+        if (!salted) throw new Error(`${name}: no password and no cached salted password`);
       }
       const hmac = (k: Buffer, text: string) => createHmac(hash, k).update(text, "utf8").digest();
       const clientKey = hmac(salted, "Client Key");

@@ -17,7 +17,7 @@ import SASLFactory from "saslmechanisms";
 import { EventEmitter } from "node:events";
 import type { Logger } from "../log.js";
 import { toXml, type XmlElement } from "./element.js";
-import { createScramMechanism, type SaltedPasswordCache } from "./scram.js";
+import { createScramMechanism, type SaltedPasswordCache, type ScramExchange } from "./scram.js";
 import { createTransport, negotiateStartTls } from "./transport.js";
 import { classifyConnectError } from "./errors.js";
 
@@ -106,11 +106,11 @@ export function createXmppSession(options: SessionOptions): XmppSession {
   // RFC 5802 §5: the server proves it knows the credentials in <success/>;
   // xmpp.js ignores that proof, so check it here (it is all that stands
   // between a cached-key login and a server impersonating ours).
-  let scram: { verifyServerFinal(message: string): boolean } | undefined;
+  let scram: ScramExchange | undefined;
   let serverProved = false;
   const scramOptions = {
     cache: options.saltedPasswordCache,
-    onCreate: (mechanism: { verifyServerFinal(message: string): boolean }) => {
+    onCreate: (mechanism: ScramExchange) => {
       scram = mechanism;
       serverProved = false;
     },
@@ -168,6 +168,8 @@ export function createXmppSession(options: SessionOptions): XmppSession {
       try {
         await entity.start();
         if (scram && !serverProved) throw new ServerProofError();
+        // Only a key the server accepted, and proved it knows, is cached.
+        await scram?.remember().catch((error: Error) => log.warn(`could not cache the login key: ${error.message}`));
       } catch (error) {
         await entity.disconnect().catch(() => undefined);
         const ours = error instanceof TlsRequiredError || error instanceof ServerProofError;

@@ -115,7 +115,7 @@ describe("quickConfig and the socket", () => {
       expect((await stat(join(path, ".."))).mode & 0o777).toBe(0o700);
       expect(await handOff(path, request, 2000)).toEqual({ accepted: true, pid: process.pid });
       expect(received).toEqual([U1]);
-      expect((await spool.readAll()).map((i) => i.announcement)).toEqual([{ uuids: [U1], refs: request.refs, createdAt: 9 }]);
+      expect((await spool.readAll()).map((i) => i.announcement)).toEqual([{ uuids: [U1], refs: request.refs, createdAt: 9, repo: request.repo }]);
       const other = await handOff(path, { ...request, jid: "mallory@x" }, 2000);
       expect(other).toMatchObject({ accepted: false, reason: expect.stringMatching(/serves alice@x, not mallory@x/) });
       // A second daemon of the account leaves the live socket alone.

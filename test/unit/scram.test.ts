@@ -37,10 +37,18 @@ describe("SCRAM", () => {
     await first.response({ username: "user", password: "pencil" });
     first.challenge("r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096");
     const withPassword = await first.response({ username: "user", password: "pencil" });
+    // Nothing is cached before the login succeeded.
+    expect(store.size).toBe(0);
+    await first.remember();
     const second = new Mech();
     await second.response({ username: "user" });
     second.challenge("r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096");
     expect(await second.response({ username: "user" })).toBe(withPassword);
+    // A given password always wins over the cache: a wrong one must fail at the server.
+    const third = new Mech();
+    await third.response({ username: "user", password: "wrong" });
+    third.challenge("r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096");
+    expect(await third.response({ username: "user", password: "wrong" })).not.toBe(withPassword);
   });
 
   it("rejects a server nonce that does not extend ours", async () => {

@@ -117,3 +117,21 @@ describe("openSpool", () => {
     expect(await spool.list()).toEqual([]);
   });
 });
+
+describe("spool entries remember their repository", () => {
+  it("round-trips the repository and never merges two repositories into one presence", () => {
+    const a = { uuids: ["u1"], refs: [], createdAt: 1, repo: "/srv/a.git" };
+    const b = { uuids: ["u2"], refs: [], createdAt: 2, repo: "/srv/b.git" };
+    expect(parseSpooledAnnouncement(serializeAnnouncement(a))).toEqual({ ok: true, announcement: a });
+    expect(parseSpooledAnnouncement(JSON.stringify({ ...a, repo: "relative" }))).toMatchObject({ ok: false });
+    const batches = planDelivery([
+      { name: "1", announcement: a },
+      { name: "2", announcement: { ...a, createdAt: 3 } },
+      { name: "3", announcement: b },
+    ]);
+    expect(batches.map((x) => [x.names, x.announcement.repo])).toEqual([
+      [["1", "2"], "/srv/a.git"],
+      [["3"], "/srv/b.git"],
+    ]);
+  });
+});
