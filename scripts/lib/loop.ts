@@ -69,7 +69,7 @@ export async function writeUserConfig(box: AnnexSandbox, server: ProsodyServer, 
 
 /** `git-annex-xmpp install-hooks --repo HUB`; returns what it printed. */
 export async function installHubHooks(box: AnnexSandbox, hub: string): Promise<string> {
-  const result = await runCli(["install-hooks", "--repo", hub], box.env);
+  const result = await runCli(["install-hooks", "--repo", hub], { env: box.env });
   if (result.exitCode !== 0) throw new Error(`install-hooks failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
   return result.stdout.trim();
 }

@@ -5,99 +5,49 @@
  * after one push; signed announcements are checked; a host logs in with
  * only the cached SCRAM key.
  */
-import { chmod, mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { encodeAnnouncement } from "../../src/notify/announcement.js";
 import { toXml } from "../../src/xmpp/element.js";
-import { createAnnexSandbox, type AnnexSandbox } from "../support/annex.js";
-import { runCli, startDaemon, type Daemon } from "../support/cli.js";
-import { startProsody, type ProsodyServer } from "../support/prosody.js";
+import type { AnnexSandbox } from "../support/annex.js";
+import type { Daemon } from "../support/cli.js";
+import { startLoopFixture, waitForQuiet, type LoopFixture } from "../support/loop-fixture.js";
+import type { ProsodyServer } from "../support/prosody.js";
 import { sendRawPresence } from "../support/slixmpp.js";
-import { waitFor } from "../support/wait.js";
 
+const PASSWORDS = { alice: "alice-pw" };
+
+let fx: LoopFixture<keyof typeof PASSWORDS>;
 let server: ProsodyServer;
 let box: AnnexSandbox;
 let hub: string;
 let cloneA: string;
 let listeners: string[];
 let hubUuid: string;
-const daemons: Daemon[] = [];
-const PASSWORDS = { alice: "alice-pw" };
 
-async function configure(repo: string, values: Record<string, unknown>) {
-  const file = repo === hub ? join(repo, ".git-annex-xmpprc.json") : join(repo, ".git", "git-annex-xmpp.config.json");
-  await writeFile(file, JSON.stringify({ jid: server.jid("alice"), ...values }));
-}
-
-async function withPassword(repo: string, extra: Record<string, unknown> = {}) {
-  const creds = join(box.root, "alice.credentials");
-  await writeFile(creds, `${PASSWORDS.alice}\n`, { mode: 0o600 });
-  await chmod(creds, 0o600);
-  await configure(repo, { credentialsFile: creds, ...extra });
-}
-
-function listen(repo: string): Daemon {
-  const daemon = startDaemon(["listen", "--verbose", "--repo", repo], { env: box.env });
-  daemons.push(daemon);
-  return daemon;
-}
-
-async function merged(repo: string, commit: string) {
-  await waitFor(async () => (await box.git(repo, ["merge-base", "--is-ancestor", commit, "HEAD"]).catch(() => undefined))?.exitCode === 0, {
-    timeoutMs: 60_000,
-    what: `commit ${commit} merged in ${repo}`,
-  });
-}
-
-/** Quiet: no sync running and no new log line for `quietMs`, in every daemon. */
-async function allQuiet(list: Daemon[], quietMs = 4_000) {
-  const seen = list.map(() => -1);
-  let since = Date.now();
-  await waitFor(
-    () => {
-      list.forEach((d, i) => {
-        if (d.lines.length !== seen[i]) [seen[i], since] = [d.lines.length, Date.now()];
-      });
-      const busy = list.some((d) => d.count(/ sync started: /) > d.count(/ sync (finished|failed)/));
-      return !busy && Date.now() - since >= quietMs;
-    },
-    { timeoutMs: 90_000, intervalMs: 100, what: "every listener to go quiet" },
-  );
-}
+const withPassword = (repo: string, extra?: Record<string, unknown>) => fx.useAccount(repo, "alice", extra);
+const merged = (repo: string, commit: string) => fx.merged(repo, commit, 60_000);
+/** Quiet: no sync running and no new log line for 4 s, in every daemon. */
+const allQuiet = (list: Daemon[]) => waitForQuiet(list, { quietMs: 4_000, timeoutMs: 90_000 });
 
 beforeAll(async () => {
-  server = await startProsody({ accounts: PASSWORDS });
-  box = await createAnnexSandbox();
-  const userDir = join(box.home, ".config", "git-annex-xmpp");
-  await mkdir(userDir, { recursive: true });
-  await writeFile(join(userDir, "config.json"), JSON.stringify({ server: server.host, port: server.port, ca: server.caFile }));
-  hub = await box.makeHub(join(box.root, "hub.git"));
-  cloneA = await box.cloneRepo(hub, join(box.root, "a"), "clone-a");
-  listeners = [];
-  for (const name of ["b", "c", "d"]) listeners.push(await box.cloneRepo(hub, join(box.root, name), `clone-${name}`));
-  hubUuid = await box.annexUuid(hub);
-  await box.addAnnexedFile(cloneA, "zero.txt", "zero\n");
-  for (const repo of [cloneA, ...listeners]) await box.git(repo, ["annex", "sync", "--quiet"]);
-  await withPassword(hub);
-  const installed = await runCli(["install-hooks", "--repo", hub], { env: box.env });
+  fx = await startLoopFixture({ accounts: PASSWORDS, clones: ["a", "b", "c", "d"], hubUser: "alice", hubConfigFile: ".git-annex-xmpprc.json" });
+  ({ server, box, hub, hubUuid } = fx);
+  [cloneA, ...listeners] = fx.clones as [string, ...string[]];
+  const installed = await fx.installHooks();
   expect(installed.exitCode, installed.stderr).toBe(0);
   expect(installed.stdout).toContain("secret: created refs/annex-xmpp/secret");
 }, 180_000);
 
-afterEach(async () => {
-  await Promise.all(daemons.splice(0).map((d) => d.stop()));
-});
+afterEach(() => fx?.stopDaemons());
 
-afterAll(async () => {
-  await box?.cleanup();
-  await server?.stop();
-});
+afterAll(() => fx?.stop());
 
 describe("ref-aware announcements", () => {
   it("one push to a hub with three listening clones that push merges back: all converge, syncs bounded, no ping-pong", async () => {
     for (const repo of listeners) await withPassword(repo);
-    const ds = listeners.map(listen);
+    const ds = listeners.map((repo) => fx.listen(repo));
     for (const d of ds) await d.waitForLine(/fetched the announcement secret from origin/);
     await allQuiet(ds);
     const since = ds.map((d) => d.lines.length);
@@ -124,7 +74,7 @@ describe("ref-aware announcements", () => {
   it("checks signatures: a forged MAC is ignored, a signed announcement of known commits skips the fetch, unsigned ones only in compat mode", async () => {
     const [b] = listeners as [string];
     await withPassword(b, { acceptUnsigned: false });
-    const d = listen(b);
+    const d = fx.listen(b);
     await d.waitForLine(/sync finished/);
     const secret = (await box.gitOut(b, ["cat-file", "blob", "refs/annex-xmpp/secret"])).trim();
     const head = await box.gitOut(b, ["rev-parse", "refs/heads/main"]);
@@ -157,14 +107,14 @@ describe("one login, cached", () => {
     const cache = join(box.home, ".local", "state", "git-annex-xmpp", "scram-keys.json");
     const [b] = listeners as [string];
     await withPassword(b);
-    let d = listen(b);
+    let d = fx.listen(b);
     await d.waitForLine(/connected as alice@localhost\//);
     await d.stop();
     expect((await stat(cache)).mode & 0o777).toBe(0o600);
 
-    await configure(b, {});
+    await fx.configure(b, "alice");
     await rm(join(box.root, "alice.credentials"));
-    d = listen(b);
+    d = fx.listen(b);
     await d.waitForLine(/connected as alice@localhost\//);
     expect(d.lines.join("\n")).not.toContain("alice-pw");
   });

@@ -1,14 +1,15 @@
 /**
  * Temp-dir repositories for the git-side integration tests. src/git runs
- * git through src/git/run.ts with process.env, so the pinned environment is
- * put into process.env (vi.stubEnv) for the duration of the file: a
- * throwaway HOME, no system gitconfig, a fixed identity.
+ * git through src/git/run.ts with process.env, so the sandbox's pinned
+ * environment (test/support/annex.ts: a throwaway HOME, no system
+ * gitconfig, a fixed identity, no inherited GIT_*) is put into process.env
+ * (vi.stubEnv) for the duration of the file.
  */
-import { chmod, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { vi } from "vitest";
 import { annex, git, type RunResult } from "../../src/git/run.js";
+import { createSandboxHome, removeSandbox } from "../support/annex.js";
 
 export interface GitSandbox {
   root: string;
@@ -21,22 +22,17 @@ export interface GitSandbox {
   cleanup(): Promise<void>;
 }
 
+/** process.env becomes `env`: its values set, and every other GIT_* or XDG_* variable unset. */
+function stubProcessEnv(env: NodeJS.ProcessEnv): void {
+  for (const key of Object.keys(process.env)) {
+    if ((key.startsWith("GIT_") || key.startsWith("XDG_")) && !(key in env)) vi.stubEnv(key, undefined);
+  }
+  for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
+}
+
 export async function createGitSandbox(): Promise<GitSandbox> {
-  const root = await realpath(await mkdtemp(path.join(tmpdir(), "gax-git-")));
-  const home = path.join(root, "home");
-  await mkdir(home);
-  await writeFile(path.join(home, ".gitconfig"), "[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n");
-  const pinned: Record<string, string> = {
-    HOME: home,
-    XDG_CONFIG_HOME: path.join(home, ".config"),
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_AUTHOR_NAME: "Test Author",
-    GIT_AUTHOR_EMAIL: "author@example.test",
-    GIT_COMMITTER_NAME: "Test Committer",
-    GIT_COMMITTER_EMAIL: "committer@example.test",
-    LC_ALL: "C",
-  };
-  for (const [key, value] of Object.entries(pinned)) vi.stubEnv(key, value);
+  const { root, env } = await createSandboxHome("gax-git-");
+  stubProcessEnv(env);
 
   const run = (repo: string, args: string[], env?: NodeJS.ProcessEnv) => git(repo, args, env ? { env } : {});
   return {
@@ -61,7 +57,7 @@ export async function createGitSandbox(): Promise<GitSandbox> {
     git: run,
     async cleanup() {
       vi.unstubAllEnvs();
-      await rm(root, { recursive: true, force: true });
+      await removeSandbox(root);
     },
   };
 }

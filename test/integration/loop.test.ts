@@ -3,92 +3,52 @@
  * two clones made by git-annex, our hooks on the hub, and the built CLI.
  * Clone A pushes; the listener in clone B pulls it by itself.
  */
-import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { execa } from "execa";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createAnnexSandbox, type AnnexSandbox } from "../support/annex.js";
-import { runCli, startDaemon, type Daemon } from "../support/cli.js";
-import { startProsody, type ProsodyServer } from "../support/prosody.js";
+import type { AnnexSandbox } from "../support/annex.js";
+import { runCli } from "../support/cli.js";
+import { pushPresenceXml, startLoopFixture, type LoopFixture } from "../support/loop-fixture.js";
+import type { ProsodyServer } from "../support/prosody.js";
 import { observePresences, sendRawPresence } from "../support/slixmpp.js";
-import { waitFor } from "../support/wait.js";
 
+const PASSWORDS = { alice: "alice-pw", bob: "bob-pw", carol: "carol-pw" };
+
+let fx: LoopFixture<keyof typeof PASSWORDS>;
 let server: ProsodyServer;
 let box: AnnexSandbox;
 let hub: string;
 let cloneA: string;
 let cloneB: string;
 let hubUuid: string;
-const daemons: Daemon[] = [];
-
-const PASSWORDS = { alice: "alice-pw", bob: "bob-pw", carol: "carol-pw" };
-
-/**
- * A per-account credentials file (0600) and the repository's private config
- * naming it: in a bare hub's own directory, in a clone's .git directory
- * (never its work tree, which anyone who pushes can change).
- */
-async function useAccount(repo: string, user: keyof typeof PASSWORDS, extra: Record<string, unknown> = {}) {
-  const creds = join(box.root, `${user}.credentials`);
-  await writeFile(creds, `${PASSWORDS[user]}\n`, { mode: 0o600 });
-  await chmod(creds, 0o600);
-  const configDir = repo === hub ? hub : join(repo, ".git");
-  await writeFile(join(configDir, "git-annex-xmpp.config.json"), JSON.stringify({ jid: server.jid(user), credentialsFile: creds, ...extra }));
-}
-
-function listen(repo: string, env = box.env): Daemon {
-  const daemon = startDaemon(["listen", "--verbose", "--repo", repo], { env });
-  daemons.push(daemon);
-  return daemon;
-}
 
 async function headOf(repo: string): Promise<string> {
   return box.gitOut(repo, ["rev-parse", "HEAD"]);
 }
 
-/** Waits until B's checked-out branch has A's commit: asserted through git itself. */
-async function arrived(commit: string, repo = cloneB) {
-  await waitFor(async () => (await box.git(repo, ["merge-base", "--is-ancestor", commit, "HEAD"]).catch(() => undefined))?.exitCode === 0, {
-    timeoutMs: 30_000,
-    what: `commit ${commit} merged in ${repo}`,
-  });
-}
+/** Waits until B's checked-out branch has A's commit. */
+const arrived = (commit: string) => fx.merged(cloneB, commit);
 
 beforeAll(async () => {
-  server = await startProsody({
+  fx = await startLoopFixture({
     accounts: PASSWORDS,
     rosters: [
       ["alice", "bob"],
       ["carol", "bob"],
     ],
+    clones: ["a", "b"],
+    hubUser: "alice",
   });
-  box = await createAnnexSandbox();
-  // User-wide settings: where the server is, and the CA that signs its certificate.
-  const userDir = join(box.home, ".config", "git-annex-xmpp");
-  await mkdir(userDir, { recursive: true });
-  await writeFile(join(userDir, "config.json"), JSON.stringify({ server: server.host, port: server.port, ca: server.caFile }));
-
-  hub = await box.makeHub(join(box.root, "hub.git"));
-  cloneA = await box.cloneRepo(hub, join(box.root, "a"), "clone-a");
-  cloneB = await box.cloneRepo(hub, join(box.root, "b"), "clone-b");
-  hubUuid = await box.annexUuid(hub);
-  // A first commit, so that every clone has a branch to sync.
-  await box.addAnnexedFile(cloneA, "zero.txt", "zero\n");
-  for (const repo of [cloneA, cloneB]) await box.git(repo, ["annex", "sync", "--quiet"]);
-  await useAccount(hub, "alice");
-  const installed = await runCli(["install-hooks", "--repo", hub], { env: box.env });
+  ({ server, box, hub, hubUuid } = fx);
+  [cloneA, cloneB] = fx.clones as [string, string];
+  const installed = await fx.installHooks();
   expect(installed.exitCode, installed.stderr).toBe(0);
   expect(installed.stdout).toContain("post-receive: created");
 }, 120_000);
 
-afterEach(async () => {
-  await Promise.all(daemons.splice(0).map((d) => d.stop()));
-});
+afterEach(() => fx?.stopDaemons());
 
-afterAll(async () => {
-  await box?.cleanup();
-  await server?.stop();
-});
+afterAll(() => fx?.stop());
 
 /**
  * A commits and pushes to the hub, whose hook runs notify. By default the
@@ -98,15 +58,15 @@ afterAll(async () => {
 async function pushFromA(name: string, sameMachine = false): Promise<string> {
   await box.addAnnexedFile(cloneA, name, `content of ${name}\n`);
   const commit = await headOf(cloneA);
-  const env = sameMachine ? box.env : { ...box.env, XDG_STATE_HOME: join(box.root, "hub-machine-state") };
+  const env = sameMachine ? box.env : fx.hubMachineEnv;
   await execa("git", ["-C", cloneA, "annex", "sync", "--quiet", "--no-content"], { env, extendEnv: false, stdin: "ignore" });
   return commit;
 }
 
 describe("hook → XMPP → listener → git annex sync", () => {
   it("a push from A reaches B through the same account's other resource", async () => {
-    await useAccount(cloneB, "alice");
-    const b = listen(cloneB);
+    await fx.useAccount(cloneB, "alice");
+    const b = fx.listen(cloneB);
     await b.waitForLine(/connected as alice@localhost\//);
     await b.waitForLine(/sync finished/);
     const since = b.lines.length;
@@ -118,8 +78,8 @@ describe("hook → XMPP → listener → git annex sync", () => {
   });
 
   it("on one machine, the hub's notify hands off to the running listener, which also syncs its own clone", async () => {
-    await useAccount(cloneB, "alice");
-    const b = listen(cloneB);
+    await fx.useAccount(cloneB, "alice");
+    const b = fx.listen(cloneB);
     await b.waitForLine(/sync finished/);
     const since = b.lines.length;
     const commit = await pushFromA("handed-off.txt", true);
@@ -129,8 +89,8 @@ describe("hook → XMPP → listener → git annex sync", () => {
   });
 
   it("a buddy account's announcement is accepted; a subscribed stranger's is ignored", async () => {
-    await useAccount(cloneB, "bob", { buddies: [server.jid("alice")] });
-    const b = listen(cloneB);
+    await fx.useAccount(cloneB, "bob", { buddies: [server.jid("alice")] });
+    const b = fx.listen(cloneB);
     await b.waitForLine(/connected as bob@localhost\//);
     await b.waitForLine(/sync finished/);
     let since = b.lines.length;
@@ -139,7 +99,7 @@ describe("hook → XMPP → listener → git annex sync", () => {
     await arrived(commit);
 
     since = b.lines.length;
-    const push = `<presence><show>xa</show><priority>-1</priority><status>git-annex</status><git-annex xmlns='git-annex' push='${hubUuid}'/></presence>`;
+    const push = pushPresenceXml(hubUuid);
     await sendRawPresence(server.account("carol"), push);
     await b.waitForLine(/ignored push of .*carol@localhost.* is neither our account nor a buddy/, { since });
     expect(b.count(/announcement from carol/, since)).toBe(0);
@@ -147,8 +107,8 @@ describe("hook → XMPP → listener → git annex sync", () => {
   });
 
   it("interoperates with slixmpp: its git-annex presence makes the listener sync, and it sees notify's presence", async () => {
-    await useAccount(cloneB, "alice");
-    const b = listen(cloneB);
+    await fx.useAccount(cloneB, "alice");
+    const b = fx.listen(cloneB);
     await b.waitForLine(/sync finished/);
     const since = b.lines.length;
     // A pushes with our hook switched off: only slixmpp will announce it.
@@ -157,7 +117,7 @@ describe("hook → XMPP → listener → git annex sync", () => {
     await box.git(cloneA, ["-c", "core.hooksPath=/dev/null", "annex", "sync", "--quiet", "--no-content"]);
     const observer = await observePresences(server.account("bob"));
     try {
-      const push = `<presence><show>xa</show><priority>-1</priority><status>git-annex</status><git-annex xmlns='git-annex' push='${hubUuid}'/></presence>`;
+      const push = pushPresenceXml(hubUuid);
       await sendRawPresence({ ...server.account("alice") }, push);
       await b.waitForLine(/announcement from alice@localhost/, { since });
       await arrived(commit);
@@ -172,8 +132,8 @@ describe("hook → XMPP → listener → git annex sync", () => {
   });
 
   it("survives bad input: no crash, no sync, a debug line each", async () => {
-    await useAccount(cloneB, "alice");
-    const b = listen(cloneB);
+    await fx.useAccount(cloneB, "alice");
+    const b = fx.listen(cloneB);
     await b.waitForLine(/sync finished/);
     const since = b.lines.length;
     const presence = (tag: string) => `<presence><show>xa</show><priority>-1</priority><status>git-annex</status>${tag}</presence>`;

@@ -3,108 +3,63 @@
  * server crashes and comes back, the link goes half-open, a storm of
  * announcements arrives. Real prosody, real git-annex, the built CLI.
  */
-import { chmod, mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { execa } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createAnnexSandbox, type AnnexSandbox } from "../support/annex.js";
+import type { AnnexSandbox } from "../support/annex.js";
 import { sendPresenceBurst } from "../support/burst.js";
-import { runCli, startDaemon, type Daemon } from "../support/cli.js";
-import { startProsody, type ProsodyServer } from "../support/prosody.js";
+import { pushPresenceXml, startLoopFixture, waitForQuiet, type LoopFixture } from "../support/loop-fixture.js";
+import type { ProsodyServer } from "../support/prosody.js";
 import { startRelay, type Relay } from "../support/relay.js";
-import { waitFor } from "../support/wait.js";
 
+const PASSWORDS = { alice: "alice-pw" };
+/** Small reconnect cap so that a test does not sit out a minute of backoff. */
+const FAST_RECONNECT = { reconnectMaxMs: 2_000 };
+
+let fx: LoopFixture<keyof typeof PASSWORDS>;
 let server: ProsodyServer;
 let box: AnnexSandbox;
 let hub: string;
 let cloneA: string;
 let cloneB: string;
 let hubUuid: string;
-const daemons: Daemon[] = [];
 const relays: Relay[] = [];
 
-const PASSWORDS = { alice: "alice-pw" };
-/** Small reconnect cap so that a test does not sit out a minute of backoff. */
-const FAST_RECONNECT = { reconnectMaxMs: 2_000 };
+/** Waits until B's checked-out branch has A's commit. */
+const arrived = (commit: string) => fx.merged(cloneB, commit);
 
-async function useAccount(repo: string, extra: Record<string, unknown> = {}) {
-  const creds = join(box.root, "alice.credentials");
-  await writeFile(creds, `${PASSWORDS.alice}\n`, { mode: 0o600 });
-  await chmod(creds, 0o600);
-  // A clone's private settings live in its .git directory (never pulled); a bare hub has no work tree.
-  const file = repo === hub ? join(repo, ".git-annex-xmpprc.json") : join(repo, ".git", "git-annex-xmpp.config.json");
-  await writeFile(file, JSON.stringify({ jid: server.jid("alice"), credentialsFile: creds, ...extra }));
-}
-
-function listen(repo: string): Daemon {
-  const daemon = startDaemon(["listen", "--verbose", "--repo", repo], { env: box.env });
-  daemons.push(daemon);
-  return daemon;
-}
-
-async function arrived(commit: string, repo = cloneB, timeoutMs = 30_000) {
-  await waitFor(async () => (await box.git(repo, ["merge-base", "--is-ancestor", commit, "HEAD"]).catch(() => undefined))?.exitCode === 0, {
-    timeoutMs,
-    what: `commit ${commit} merged in ${repo}`,
-  });
-}
-
-/** A commit in A, pushed with `git annex sync` (hooks on the hub as configured). */
+/**
+ * A commit in A, pushed with `git annex sync` (hooks on the hub as
+ * configured), the hub's notify running as on another machine: what reaches
+ * B must come over XMPP, not through B's hand-off socket.
+ */
 async function pushFromA(name: string, syncArgs: string[] = []): Promise<string> {
   await box.addAnnexedFile(cloneA, name, `content of ${name}\n`);
   const commit = await box.gitOut(cloneA, ["rev-parse", "HEAD"]);
-  await box.git(cloneA, [...syncArgs, "annex", "sync", "--quiet", "--no-content"]);
+  await execa("git", ["-C", cloneA, ...syncArgs, "annex", "sync", "--quiet", "--no-content"], { env: fx.hubMachineEnv, extendEnv: false, stdin: "ignore" });
   return commit;
 }
 
 const HOOKS_OFF = ["-c", "core.hooksPath=/dev/null"];
 
-/**
- * No sync running or pending: nothing logged for `quietMs` (longer than the
- * scheduler's settle time) and every started sync ended.
- */
-async function quiet(d: Daemon, quietMs = 3_000) {
-  let seen = -1;
-  let since = Date.now();
-  await waitFor(
-    () => {
-      if (d.lines.length !== seen) [seen, since] = [d.lines.length, Date.now()];
-      return d.count(/ sync started: /) === d.count(/ sync (finished|failed)/) && Date.now() - since >= quietMs;
-    },
-    { timeoutMs: 60_000, intervalMs: 100, what: "the listener to go quiet" },
-  );
-}
-
 beforeAll(async () => {
-  server = await startProsody({ accounts: PASSWORDS });
-  box = await createAnnexSandbox();
-  const userDir = join(box.home, ".config", "git-annex-xmpp");
-  await mkdir(userDir, { recursive: true });
-  await writeFile(join(userDir, "config.json"), JSON.stringify({ server: server.host, port: server.port, ca: server.caFile }));
-  hub = await box.makeHub(join(box.root, "hub.git"));
-  cloneA = await box.cloneRepo(hub, join(box.root, "a"), "clone-a");
-  cloneB = await box.cloneRepo(hub, join(box.root, "b"), "clone-b");
-  hubUuid = await box.annexUuid(hub);
-  await box.addAnnexedFile(cloneA, "zero.txt", "zero\n");
-  for (const repo of [cloneA, cloneB]) await box.git(repo, ["annex", "sync", "--quiet"]);
-  await useAccount(hub);
-  const installed = await runCli(["install-hooks", "--repo", hub], { env: box.env });
+  fx = await startLoopFixture({ accounts: PASSWORDS, clones: ["a", "b"], hubUser: "alice", hubConfigFile: ".git-annex-xmpprc.json" });
+  ({ server, box, hub, hubUuid } = fx);
+  [cloneA, cloneB] = fx.clones as [string, string];
+  const installed = await fx.installHooks();
   expect(installed.exitCode, installed.stderr).toBe(0);
 }, 120_000);
 
 afterEach(async () => {
-  await Promise.all(daemons.splice(0).map((d) => d.stop()));
+  await fx?.stopDaemons();
   await Promise.all(relays.splice(0).map((r) => r.close()));
 });
 
-afterAll(async () => {
-  await box?.cleanup();
-  await server?.stop();
-});
+afterAll(() => fx?.stop());
 
 describe("listen keeps going", () => {
   it("reconnects by itself after kill -9 and a restart of the server, and catches up with a push made meanwhile", async () => {
-    await useAccount(cloneB, FAST_RECONNECT);
-    const b = listen(cloneB);
+    await fx.useAccount(cloneB, "alice", FAST_RECONNECT);
+    const b = fx.listen(cloneB);
     await b.waitForLine(/connected as alice@localhost\//);
     await b.waitForLine(/sync finished/);
     let since = b.lines.length;
@@ -125,8 +80,8 @@ describe("listen keeps going", () => {
   it("notices a half-open link within its probe settings and reconnects", async () => {
     const relay = await startRelay({ host: server.host, port: server.port });
     relays.push(relay);
-    await useAccount(cloneB, { ...FAST_RECONNECT, port: relay.port, idleProbeMs: 1_500, probeTimeoutMs: 1_500 });
-    const b = listen(cloneB);
+    await fx.useAccount(cloneB, "alice", { ...FAST_RECONNECT, port: relay.port, idleProbeMs: 1_500, probeTimeoutMs: 1_500 });
+    const b = fx.listen(cloneB);
     await b.waitForLine(/connected as alice@localhost\//);
     await b.waitForLine(/sync finished/);
     // A probe on an idle, healthy link is answered and changes nothing.
@@ -150,13 +105,13 @@ describe("listen keeps going", () => {
   });
 
   it("coalesces a burst of 1000 announcements into at most two syncs, and a commit pushed during it arrives", async () => {
-    await useAccount(cloneB, FAST_RECONNECT);
+    await fx.useAccount(cloneB, "alice", FAST_RECONNECT);
     await box.git(cloneA, [...HOOKS_OFF, "annex", "sync", "--quiet", "--no-content"]);
-    const b = listen(cloneB);
+    const b = fx.listen(cloneB);
     await b.waitForLine(/connected as alice@localhost\//);
     await b.waitForLine(/sync finished/);
     const since = b.lines.length;
-    const push = `<presence><show>xa</show><priority>-1</priority><status>git-annex</status><git-annex xmlns='git-annex' push='${hubUuid}'/></presence>`;
+    const push = pushPresenceXml(hubUuid);
     const burstStarted = Date.now();
     const burst = sendPresenceBurst(server.account("alice"), push, { count: 1000, durationMs: 1000, holdLast: true });
     // Once the first sync runs, push a commit that it cannot have seen
@@ -171,7 +126,7 @@ describe("listen keeps going", () => {
     const sent = await burst.done;
     console.log(`burst: 999 presences out ${heldAfterMs} ms after the sender started (login included), the last after the push; ${sent.sent} in all`);
     await arrived(commit);
-    await quiet(b);
+    await waitForQuiet([b], { quietMs: 3_000, timeoutMs: 60_000 });
     const syncs = b.count(/sync started/, since);
     const fromBurst = b.count(/announcement from alice@localhost\/(?!git-annex-xmpp-)/, since);
     const skipped = b.count(/skipped sync/, since);

@@ -4,15 +4,19 @@
  * running listener instead of logging in, one listener per repository, and
  * `ensure` for cron. Real prosody, real git-annex, the built CLI.
  */
-import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createAnnexSandbox, type AnnexSandbox } from "../support/annex.js";
-import { runCli, startDaemon, type Daemon } from "../support/cli.js";
-import { startProsody, type ProsodyServer } from "../support/prosody.js";
+import type { AnnexSandbox } from "../support/annex.js";
+import { runCli } from "../support/cli.js";
+import { startLoopFixture, type LoopFixture } from "../support/loop-fixture.js";
+import type { ProsodyServer } from "../support/prosody.js";
 import { observePresences } from "../support/slixmpp.js";
 import { waitFor } from "../support/wait.js";
 
+const PASSWORDS = { alice: "alice-pw", bob: "bob-pw" };
+
+let fx: LoopFixture<keyof typeof PASSWORDS>;
 let server: ProsodyServer;
 let box: AnnexSandbox;
 let hub: string;
@@ -22,24 +26,7 @@ let cloneB: string;
 let relayRepo: string;
 let hubUuid: string;
 let spoolDir: string;
-const daemons: Daemon[] = [];
 const detachedPids: number[] = [];
-
-const PASSWORDS = { alice: "alice-pw", bob: "bob-pw" };
-
-async function useAccount(repo: string, user: keyof typeof PASSWORDS, extra: Record<string, unknown> = {}) {
-  const creds = join(box.root, `${user}.credentials`);
-  await writeFile(creds, `${PASSWORDS[user]}\n`, { mode: 0o600 });
-  await chmod(creds, 0o600);
-  const configDir = repo === hub ? hub : join(repo, ".git");
-  await writeFile(join(configDir, "git-annex-xmpp.config.json"), JSON.stringify({ jid: server.jid(user), credentialsFile: creds, ...extra }));
-}
-
-function listen(repo: string): Daemon {
-  const daemon = startDaemon(["listen", "--verbose", "--repo", repo], { env: box.env });
-  daemons.push(daemon);
-  return daemon;
-}
 
 async function spoolEntries(): Promise<string[]> {
   return (await readdir(spoolDir).catch(() => [] as string[])).sort();
@@ -58,43 +45,28 @@ async function pushFromA(name: string): Promise<{ commit: string; ms: number }> 
   return { commit, ms: Date.now() - started };
 }
 
-async function arrived(commit: string, repo: string) {
-  await waitFor(async () => (await box.git(repo, ["merge-base", "--is-ancestor", commit, "HEAD"]).catch(() => undefined))?.exitCode === 0, {
-    timeoutMs: 30_000,
-    what: `commit ${commit} merged in ${repo}`,
-  });
-}
+const arrived = (commit: string, repo: string) => fx.merged(repo, commit);
 
 const uuid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
 
 beforeAll(async () => {
-  server = await startProsody({ accounts: PASSWORDS, rosters: [["alice", "bob"]] });
-  box = await createAnnexSandbox();
-  const userDir = join(box.home, ".config", "git-annex-xmpp");
-  await mkdir(userDir, { recursive: true });
-  await writeFile(join(userDir, "config.json"), JSON.stringify({ server: server.host, port: server.port, ca: server.caFile }));
+  fx = await startLoopFixture({ accounts: PASSWORDS, rosters: [["alice", "bob"]], clones: ["a", "b"], hubUser: "alice" });
+  ({ server, box, hub, hubUuid } = fx);
+  [cloneA, cloneB] = fx.clones as [string, string];
   spoolDir = join(box.home, ".local", "state", "git-annex-xmpp", "spool", "alice@localhost");
-
-  hub = await box.makeHub(join(box.root, "hub.git"));
-  cloneA = await box.cloneRepo(hub, join(box.root, "a"), "clone-a");
-  cloneB = await box.cloneRepo(hub, join(box.root, "b"), "clone-b");
   relayRepo = join(box.root, "relay");
   await mkdir(relayRepo);
   await box.git(relayRepo, ["init", "--quiet"]);
   await box.git(relayRepo, ["annex", "init", "relay"]);
-  hubUuid = await box.annexUuid(hub);
-  await box.addAnnexedFile(cloneA, "zero.txt", "zero\n");
-  for (const repo of [cloneA, cloneB]) await box.git(repo, ["annex", "sync", "--quiet"]);
-  await useAccount(hub, "alice");
-  await useAccount(relayRepo, "alice");
+  await fx.useAccount(relayRepo, "alice");
   // B listens as bob, who accepts alice's announcements: B never touches alice's spool or socket.
-  await useAccount(cloneB, "bob", { buddies: [server.jid("alice")] });
-  const installed = await runCli(["install-hooks", "--repo", hub], { env: box.env });
+  await fx.useAccount(cloneB, "bob", { buddies: [server.jid("alice")] });
+  const installed = await fx.installHooks();
   expect(installed.exitCode, installed.stderr).toBe(0);
 }, 120_000);
 
 afterEach(async () => {
-  await Promise.all(daemons.splice(0).map((d) => d.stop()));
+  await fx?.stopDaemons();
   for (const pid of detachedPids.splice(0)) {
     try {
       process.kill(pid, "SIGTERM");
@@ -102,13 +74,10 @@ afterEach(async () => {
       // already gone
     }
   }
-  if (!server.pid) await server.start();
+  if (server && !server.pid) await server.start();
 });
 
-afterAll(async () => {
-  await box?.cleanup();
-  await server?.stop();
-});
+afterAll(() => fx?.stop());
 
 describe("spool", () => {
   it("server down during a push: the hook returns within its bound and spools; when it is back, listen delivers it", async () => {
@@ -129,10 +98,10 @@ describe("spool", () => {
     expect(await spooledUuids()).toHaveLength(pushed.length + 1);
 
     await server.start();
-    const b = listen(cloneB);
+    const b = fx.listen(cloneB);
     await b.waitForLine(/sync finished/);
     const since = b.lines.length;
-    const relay = listen(relayRepo);
+    const relay = fx.listen(relayRepo);
     await relay.waitForLine(new RegExp(`spool: delivered ${pushed.length + 1} announcement\\(s\\) in 1 presence\\(s\\)`));
     await b.waitForLine(new RegExp(`announcement from alice@localhost/.*${hubUuid}`), { since });
     // B syncs on it, or skips because its catch-up sync already fetched every announced commit.
@@ -191,10 +160,10 @@ describe("spool", () => {
 
 describe("hand-off to a running listen", () => {
   it("notify returns without logging in; the listener relays it and the other clone syncs", async () => {
-    const relay = listen(relayRepo);
+    const relay = fx.listen(relayRepo);
     await relay.waitForLine(/hand-off socket: /);
     await relay.waitForLine(/connected as alice@localhost/);
-    const b = listen(cloneB);
+    const b = fx.listen(cloneB);
     await b.waitForLine(/sync finished/);
     let since = b.lines.length;
 
@@ -213,7 +182,7 @@ describe("hand-off to a running listen", () => {
   });
 
   it("a burst of hooks becomes fewer presences (batched by the listener)", async () => {
-    const relay = listen(relayRepo);
+    const relay = fx.listen(relayRepo);
     await relay.waitForLine(/connected as alice@localhost/);
     const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => runCli(["notify", "--repo", hub, "--", `refs/heads/b${i}`], { env: box.env })));
     for (const run of runs) expect(run.exitCode, run.stderr).toBe(0);
@@ -229,7 +198,7 @@ describe("hand-off to a running listen", () => {
 
 describe("one listen per repository", () => {
   it("a second listen on the same repository refuses, naming the pid", async () => {
-    const first = listen(relayRepo);
+    const first = fx.listen(relayRepo);
     await first.waitForLine(/listening for/);
     const second = await runCli(["listen", "--repo", relayRepo], { env: box.env, timeoutMs: 30_000 });
     expect(second.exitCode).toBe(1);

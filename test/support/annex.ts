@@ -49,11 +49,15 @@ const GITCONFIG = `[user]
 \tdetachedHead = false
 `;
 
-export interface AnnexSandbox {
+export interface SandboxHome {
   /** Temp dir holding home/ and whatever repositories the test makes. */
   root: string;
   home: string;
+  /** testEnv(home): what every git call and the CLI under test run with. */
   env: NodeJS.ProcessEnv;
+}
+
+export interface AnnexSandbox extends SandboxHome {
   /** A bare repository with `git annex init <description>`: the shared hub. */
   makeHub(dir: string, description?: string): Promise<string>;
   /** `git clone hub dir` then `git annex init <name>`; the hub is remote "origin". */
@@ -67,18 +71,37 @@ export interface AnnexSandbox {
 }
 
 /**
- * A temp dir with a pinned home in which to make real git-annex
- * repositories. All helpers run git with `-C <repo>` and the sandbox env:
- * nothing depends on process.cwd().
+ * A temp dir with a pinned home (its own .gitconfig): the core that both the
+ * git-annex sandbox below and test/integration/git-sandbox.ts build on.
  */
-export async function createAnnexSandbox(prefix = "gax-annex-"): Promise<AnnexSandbox> {
+export async function createSandboxHome(prefix: string): Promise<SandboxHome> {
   // realpath: git prints resolved paths, so tests can compare them as-is
   // even where the temp dir sits behind a symlink.
   const root = await realpath(await mkdtemp(join(tmpdir(), prefix)));
   const home = join(root, "home");
   await mkdir(home, { recursive: true });
   await writeFile(join(home, ".gitconfig"), GITCONFIG);
-  const env = testEnv(home);
+  return { root, home, env: testEnv(home) };
+}
+
+/** Removes a sandbox, unless KEEP_TMP=1 asks to keep it for a look. */
+export async function removeSandbox(root: string): Promise<void> {
+  if (process.env.KEEP_TMP === "1") console.error(`KEEP_TMP=1: repositories kept in ${root}`);
+  // git-annex makes object files and dirs read-only: restore write
+  // permission or rm fails for a non-root user.
+  else {
+    await execa("chmod", ["-R", "u+w", root], { reject: false });
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A temp dir with a pinned home in which to make real git-annex
+ * repositories. All helpers run git with `-C <repo>` and the sandbox env:
+ * nothing depends on process.cwd().
+ */
+export async function createAnnexSandbox(prefix = "gax-annex-"): Promise<AnnexSandbox> {
+  const { root, home, env } = await createSandboxHome(prefix);
 
   const git = (repo: string, args: string[]) =>
     execa("git", ["-C", repo, ...args], { env, extendEnv: false, stdin: "ignore" });
@@ -111,14 +134,6 @@ export async function createAnnexSandbox(prefix = "gax-annex-"): Promise<AnnexSa
       await git(repo, ["commit", "--quiet", "-m", `add ${path}`, "--", path]);
       return gitOut(repo, ["annex", "lookupkey", "--", path]);
     },
-    async cleanup() {
-      if (process.env.KEEP_TMP === "1") console.error(`KEEP_TMP=1: repositories kept in ${root}`);
-      // git-annex makes object files and dirs read-only: restore write
-      // permission or rm fails for a non-root user.
-      else {
-        await execa("chmod", ["-R", "u+w", root], { reject: false });
-        await rm(root, { recursive: true, force: true });
-      }
-    },
+    cleanup: () => removeSandbox(root),
   };
 }
