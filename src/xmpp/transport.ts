@@ -80,9 +80,12 @@ export async function negotiateStartTls(entity: Client, settings: TlsSettings): 
   const answer: Element = await entity.sendReceive(xml("starttls", { xmlns: NS_TLS }));
   if (!answer.is("proceed", NS_TLS)) throw new Error("the server refused STARTTLS");
   const socket = new TlsSocket();
+  // A dying link can make the TLS socket emit more than one error (the
+  // handshake's, then a write's): keep a listener for as long as the socket
+  // lives, or the second one is an unhandled 'error' that kills the daemon.
   const done = new Promise<void>((resolve, reject) => {
     socket.once("connect", resolve);
-    socket.once("error", reject);
+    socket.on("error", reject);
   });
   socket.connect({ socket: entity.socket, ...tlsOptions(settings) });
   await done;
