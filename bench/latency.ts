@@ -4,7 +4,10 @@
  * started and returned, when the commit landed on the hub (before the
  * hub's hook ran) and when B's checked-out branch had it merged.
  */
+import { execFile } from "node:child_process";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { promisify } from "node:util";
 import type { AnnexSandbox } from "../test/support/annex.js";
 import { waitFor } from "../test/support/wait.js";
 import { waitForCommit } from "../scripts/lib/arrival.js";
@@ -51,4 +54,28 @@ export async function measureOnePush(box: AnnexSandbox, repos: Repos, b: Listene
   const returned = await annexSync(box, cloneA, ["--no-content"]);
   const [hubAt, mergedAt] = await Promise.all([onHub, merged]);
   return { syncMs: returned - started, endToMergeMs: mergedAt - returned, hubToMergeMs: mergedAt - hubAt };
+}
+
+/**
+ * One plain `git push origin main` from A (one push, one hook run): from
+ * the moment it returns to the commit merged in B. `hubElsewhere` gives the
+ * hook a state directory of its own, so notify logs in over XMPP as on a
+ * hub that is another machine; otherwise it hands off to B's listener.
+ */
+export async function measurePlainPush(box: AnnexSandbox, repos: Repos, b: Listener, name: string, hubElsewhere: boolean): Promise<number> {
+  const { cloneA, cloneB } = repos;
+  await waitUntilQuiet(b);
+  await box.addAnnexedFile(cloneA, name, `${name}\n`);
+  const commit = await box.gitOut(cloneA, ["rev-parse", "HEAD"]);
+  const merged = waitForCommit({
+    gitDir: await gitDirOf(box, cloneB),
+    refs: ["HEAD"],
+    commit,
+    timeoutMs: 60_000,
+    isAncestor: (c, head) => isAncestor(box, cloneB, c, head),
+  });
+  const env = hubElsewhere ? { ...box.env, XDG_STATE_HOME: join(box.root, "hub-machine-state") } : box.env;
+  await promisify(execFile)("git", ["-C", cloneA, "push", "-q", "origin", "main"], { env });
+  const returned = performance.now();
+  return (await merged) - returned;
 }

@@ -12,7 +12,7 @@ import { createAnnexSandbox } from "../test/support/annex.js";
 import { createCleanup } from "../scripts/lib/cleanup.js";
 import { startListener } from "../scripts/lib/cli.js";
 import { installHubHooks, makeRepos, startServer, writeUserConfig } from "../scripts/lib/loop.js";
-import { measureOnePush, waitUntilQuiet, type LatencySample } from "./latency.js";
+import { measureOnePush, measurePlainPush, waitUntilQuiet, type LatencySample } from "./latency.js";
 import { measureOverhead } from "./overhead.js";
 import { ms, summarize, table } from "./stats.js";
 
@@ -89,8 +89,19 @@ async function latency(box: Awaited<ReturnType<typeof createAnnexSandbox>>, runs
     say(`  ${label.padEnd(10)} A's sync ${ms(sample.syncMs).padStart(8)}   end of A's sync -> B merged ${ms(sample.endToMergeMs).padStart(8)}   hub -> B merged ${ms(sample.hubToMergeMs).padStart(8)}`);
     if (i >= warmup) samples.push(sample);
   }
+  const plain: Record<string, number[]> = { "over XMPP (hub on another machine)": [], "hand-off to B's listener (same machine)": [] };
+  for (const [what, elsewhere] of [["over XMPP (hub on another machine)", true], ["hand-off to B's listener (same machine)", false]] as const) {
+    for (let i = 0; i < warmup + runs; i++) {
+      const latency = await measurePlainPush(box, repos, b, `plain-${elsewhere ? "x" : "h"}-${i}.txt`, elsewhere);
+      if (i >= warmup) plain[what]!.push(latency);
+    }
+  }
   await waitUntilQuiet(b);
   await b.stop();
+  const plainRows = Object.entries(plain).map(([what, values]) => {
+    const s = summarize(values);
+    return [`end of \`git push\` -> merged in B, ${what}`, ms(s.median), ms(s.p95), ms(s.min), ms(s.max)];
+  });
   const rows = (
     [
       ["A's git annex sync (3 pushes, each waiting for the hook)", samples.map((s) => s.syncMs)],
@@ -103,6 +114,7 @@ async function latency(box: Awaited<ReturnType<typeof createAnnexSandbox>>, runs
   });
   say(`\n${table(["push-to-merge, n=" + runs, "median", "p95", "min", "max"], rows)}`);
   say("  (negative: B had merged the commit before A's `git annex sync` returned)");
+  say(`\n${table(["one plain git push, n=" + runs, "median", "p95", "min", "max"], plainRows)}`);
 }
 
 async function overhead(box: Awaited<ReturnType<typeof createAnnexSandbox>>, runs: number, warmup: number): Promise<void> {
