@@ -5,10 +5,12 @@
  * user configuration and credentials files as a user writes them, and our
  * hook on the hub.
  */
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { promisify } from "node:util";
 import type { AnnexSandbox } from "../../test/support/annex.js";
 import { startProsody, type ProsodyServer } from "../../test/support/prosody.js";
 import { runCli } from "./cli.js";
@@ -85,7 +87,13 @@ export async function isAncestor(box: AnnexSandbox, repo: string, commit: string
 }
 
 /** Runs `git annex sync ARGS` in `repo`; resolves with performance.now() when it has returned. */
-export async function annexSync(box: AnnexSandbox, repo: string, args: string[] = []): Promise<number> {
-  await box.git(repo, ["annex", "sync", "--quiet", ...args]);
+/**
+ * `git annex sync` in `repo`. With `hubElsewhere`, the hub's hook gets a
+ * state directory of its own, as on a hub that is another machine: its
+ * notify finds no local listener to hand off to and announces over XMPP.
+ */
+export async function annexSync(box: AnnexSandbox, repo: string, args: string[] = [], hubElsewhere = false): Promise<number> {
+  const env = hubElsewhere ? { ...box.env, XDG_STATE_HOME: join(box.root, "hub-machine-state") } : box.env;
+  await promisify(execFile)("git", ["-C", repo, "annex", "sync", "--quiet", ...args], { env });
   return performance.now();
 }
