@@ -1,7 +1,7 @@
 /**
- * Reconnection delay: exponential with "full jitter" (a random delay up to
- * the exponential bound), so that many clones that lost the same server do
- * not all come back at the same instant.
+ * Reconnection delay: exponential with "equal jitter" (half the exponential
+ * bound plus a random share of the other half), so that many clones that
+ * lost the same server do not all come back at the same instant.
  */
 export interface BackoffPolicy {
   baseMs: number;
