@@ -35,8 +35,11 @@ export interface Config {
   probeTimeoutMs: number;
   /** listen: cap of the exponential reconnect backoff. */
   reconnectMaxMs: number;
-  /** listen: act on announcements without a valid signature (git-annex's own, and hubs without a secret). */
-  acceptUnsigned: boolean;
+  /**
+   * listen: act on announcements without a valid signature (git-annex's own).
+   * Unset: yes while the clone has no announcement secret, no once it has.
+   */
+  acceptUnsigned: boolean | undefined;
 }
 
 export const DEFAULTS: Config = {
@@ -55,7 +58,7 @@ export const DEFAULTS: Config = {
   idleProbeMs: 120_000,
   probeTimeoutMs: 10_000,
   reconnectMaxMs: 60_000,
-  acceptUnsigned: true,
+  acceptUnsigned: undefined,
 };
 
 type Kind = "string" | "port" | "tls" | "stringList" | "positiveInt" | "jid" | "boolean";

@@ -113,6 +113,8 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
       try {
         fullJid = await startWithin(session, deps.startTimeoutMs ?? 30_000);
       } catch (error) {
+        // A login abandoned by the timeout must not finish later unwatched.
+        await session.stop().catch(() => undefined);
         if (isFatal(error)) throw error;
         const delay = backoffDelay(attempt++, policy);
         const message = (error as Error).message;
@@ -174,7 +176,10 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
   });
   const policy = {
     secret,
-    acceptUnsigned: deps.acceptUnsigned ?? true,
+    // DESIGN.md §2.2: once this clone has the secret, unsigned announcements
+    // (which anyone on the path could forge by leaving the MAC out) count
+    // only where the user allowed them; without a secret there is no choice.
+    acceptUnsigned: deps.acceptUnsigned ?? secret === undefined,
     windowMs: deps.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS,
     hasObjects: deps.hasObjects,
     now: Date.now,

@@ -74,8 +74,14 @@ function checkExtension(uuids: string[], extensions: XmlElement[], ctx: StanzaCo
   const { policy, log } = ctx;
   const parsed = decodePushExtension(extensions);
   if (parsed && "reason" in parsed) {
-    log.debug(`ignored push from ${from}: ${parsed.reason}`);
-    return "rejected";
+    // Unreadable refs element: no signature to trust and no refs to use; what
+    // is left is a plain git-annex push, taken only where unsigned ones are.
+    if (!policy.acceptUnsigned) {
+      log.debug(`ignored push from ${from}: ${parsed.reason}, and unsigned announcements are not accepted`);
+      return "rejected";
+    }
+    log.debug(`push from ${from} taken as a plain one: ${parsed.reason}`);
+    return undefined;
   }
   const judged = judgeAuthenticity(uuids, parsed, { secret: policy.secret, now: policy.now(), windowMs: policy.windowMs });
   if ("rejected" in judged) {
@@ -93,7 +99,9 @@ function checkExtension(uuids: string[], extensions: XmlElement[], ctx: StanzaCo
     log.debug(`ignored push from ${from}: unsigned (${judged.reason}) and acceptUnsigned is off`);
     return "rejected";
   }
-  return parsed;
+  // Accepted as a plain git-annex push: with a secret at hand, unsigned refs
+  // must not decide to skip a fetch (forged SHAs could hide a real push).
+  return policy.secret === undefined ? parsed : undefined;
 }
 
 /** True when every announced ref's new object is already in the repository: nothing to fetch. */

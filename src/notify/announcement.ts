@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { encodePushPresence } from "../xmpp/codec.js";
 import type { XmlElement } from "../xmpp/element.js";
-import { encodePushExtension } from "../xmpp/push-extension.js";
+import { encodePushExtension, MAX_REFS } from "../xmpp/push-extension.js";
 import type { RefUpdate } from "./refs.js";
 
 export interface Announcement {
@@ -56,7 +56,10 @@ export function newNonce(): string {
  * add, and the presence is exactly what git-annex sent.
  */
 export function encodeAnnouncement(announcement: Announcement, options: EncodeOptions = {}): XmlElement {
-  const refs = announcement.refs.map((r) => ({ name: r.ref, new: r.new }));
+  // More refs than a listener accepts (a mirror push, many tags): say only
+  // "sync", which every listener acts on, rather than a list all would refuse.
+  const listed = announcement.refs.length > MAX_REFS ? [] : announcement.refs;
+  const refs = listed.map((r) => ({ name: r.ref, new: r.new }));
   if (refs.length === 0 && options.secret === undefined) return encodePushPresence(announcement.uuids);
   const ext = { ts: options.now ?? Date.now(), nonce: options.nonce ?? newNonce(), refs };
   return encodePushPresence(announcement.uuids, [encodePushExtension(announcement.uuids, ext, options.secret)]);

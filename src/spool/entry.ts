@@ -10,7 +10,7 @@ import type { RefUpdate } from "../notify/refs.js";
 const ENTRY = /^(\d{15})-(\d+)-([0-9a-z]+)\.json$/;
 
 /** Bounds on what a spool file may hold (a flush reads them all). */
-export const MAX_ENTRY_BYTES = 1024 * 1024;
+export const MAX_ENTRY_BYTES = 4 * 1024 * 1024;
 const MAX_REFS = 10_000;
 const MAX_UUIDS = 1024;
 const MAX_FIELD = 4096;

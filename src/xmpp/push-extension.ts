@@ -32,7 +32,7 @@ export interface PushExtension {
 }
 
 /** Bounds on what we accept: a push updates a handful of refs. */
-const MAX_REFS = 1024;
+export const MAX_REFS = 1024;
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 /** git check-ref-format forbids spaces, control characters and these. */
 const REF_NAME = /^refs\/[^\s~^:?*[\\\x00-\x1f\x7f]{1,250}$/;

@@ -100,6 +100,19 @@ describe("ref-aware announcements", () => {
     await d.waitForLine(/ignored push from .*: replayed/, { since });
     expect(d.count(/sync started/, since)).toBe(0);
   });
+
+  it("by default, a clone that has the secret ignores unsigned announcements: leaving the MAC out forges nothing", async () => {
+    const [b] = listeners as [string];
+    await withPassword(b);
+    const d = fx.listen(b);
+    await d.waitForLine(/sync finished/);
+    const head = await box.gitOut(b, ["rev-parse", "refs/heads/main"]);
+    const since = d.lines.length;
+    const unsigned = encodeAnnouncement({ uuids: [hubUuid], refs: [{ ref: "refs/heads/main", new: head }], createdAt: Date.now() });
+    await sendRawPresence(server.account("alice"), toXml(unsigned));
+    await d.waitForLine(/ignored push from .*: unsigned .* acceptUnsigned is off/, { since });
+    expect(d.count(/sync started/, since)).toBe(0);
+  });
 });
 
 describe("one login, cached", () => {

@@ -107,7 +107,8 @@ describe("hook → XMPP → listener → git annex sync", () => {
   });
 
   it("interoperates with slixmpp: its git-annex presence makes the listener sync, and it sees notify's presence", async () => {
-    await fx.useAccount(cloneB, "alice");
+    // git-annex's own clients cannot sign: the user allows unsigned announcements.
+    await fx.useAccount(cloneB, "alice", { acceptUnsigned: true });
     const b = fx.listen(cloneB);
     await b.waitForLine(/sync finished/);
     const since = b.lines.length;
@@ -132,7 +133,8 @@ describe("hook → XMPP → listener → git annex sync", () => {
   });
 
   it("survives bad input: no crash, no sync, a debug line each", async () => {
-    await fx.useAccount(cloneB, "alice");
+    // git-annex's own clients cannot sign: the user allows unsigned announcements.
+    await fx.useAccount(cloneB, "alice", { acceptUnsigned: true });
     const b = fx.listen(cloneB);
     await b.waitForLine(/sync finished/);
     const since = b.lines.length;

@@ -105,7 +105,8 @@ describe("listen keeps going", () => {
   });
 
   it("coalesces a burst of 1000 announcements into at most two syncs, and a commit pushed during it arrives", async () => {
-    await fx.useAccount(cloneB, "alice", FAST_RECONNECT);
+    // The burst is raw git-annex presences, unsigned: allowed here explicitly.
+    await fx.useAccount(cloneB, "alice", { ...FAST_RECONNECT, acceptUnsigned: true });
     await box.git(cloneA, [...HOOKS_OFF, "annex", "sync", "--quiet", "--no-content"]);
     const b = fx.listen(cloneB);
     await b.waitForLine(/connected as alice@localhost\//);
