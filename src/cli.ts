@@ -11,6 +11,7 @@ import type { CommandContext } from "./commands/context.js";
 import type { FastNotifyOutcome } from "./handoff/fast-notify.js";
 import { AppError, EXIT, UsageError } from "./errors.js";
 import { createLogger, type LogLevel } from "./log.js";
+import { readStdin } from "./stdin.js";
 
 interface GlobalArgs {
   config?: string;
@@ -29,13 +30,6 @@ function contextFrom(argv: GlobalArgs, signal: AbortSignal, daemon = false): Com
     verbose: Boolean(argv.verbose),
     ...(argv.config ? { configPath: argv.config } : {}),
   };
-}
-
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) return "";
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 const repoOption = { type: "string", describe: "the repository (default: the current directory)" } as const;

@@ -3,7 +3,7 @@
  * would fix it, and say what to do about each problem. Never prints a
  * secret. `--json` for scripts; exit 1 when a check failed.
  */
-import { loadConfig, resolveCredentials, userStateDir } from "../config/load.js";
+import { loadConfig, resolveCredentials, userStateDir, type Credentials } from "../config/load.js";
 import { jidDomain } from "../config/schema.js";
 import { AppError, isAppError } from "../errors.js";
 import { installedHooks } from "../git/hooks.js";
@@ -61,19 +61,21 @@ export async function run(ctx: CommandContext, args: DoctorArgs): Promise<void> 
   const { config } = loaded;
   const files = loaded.files.length > 0 ? loaded.files.join(", ") : `none (looked in ${loaded.userDir} and the repository)`;
   checks.push({ name: "configuration", status: "ok", detail: `files: ${files}` });
+  let credentials: Credentials | undefined;
   checks.push(
     await check("account", async () => {
-      const credentials = await resolveCredentials(config, loaded.userDir, userStateDir(ctx.env));
+      credentials = await resolveCredentials(config, loaded.userDir, userStateDir(ctx.env));
       const endpoint = await resolveEndpoint({ domain: jidDomain(credentials.jid), server: config.server, port: config.port, tls: config.tls });
       const ca = config.ca ? `, CA ${config.ca}` : "";
       return { status: "ok", detail: `${credentials.jid}, password from ${credentials.source}, server ${endpoint.host}:${endpoint.port} (${endpoint.tls}${ca})` };
     }),
   );
-  if (!args.offline && checks.every((c) => c.status !== "fail")) {
+  const account = credentials;
+  if (!args.offline && account && checks.every((c) => c.status !== "fail")) {
     checks.push(
       await check("login", async () => {
         const started = Date.now();
-        const session = await createSession(config, await resolveCredentials(config, loaded.userDir, userStateDir(ctx.env)), ctx.log, "doctor");
+        const session = await createSession(config, account, ctx.log, "doctor");
         const jid = await session.start();
         await session.ping(config.timeoutMs);
         await session.stop();

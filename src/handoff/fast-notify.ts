@@ -8,6 +8,7 @@
 import { parsePostReceive, parsePostUpdate, type RefUpdate } from "../notify/refs.js";
 import { handOff } from "./client.js";
 import { socketPathFor } from "./paths.js";
+import { readStdin } from "../stdin.js";
 import { quickConfig } from "./quick-config.js";
 import { resolve } from "node:path";
 
@@ -74,13 +75,6 @@ export function parseFastArgs(argv: readonly string[]): FastArgs | undefined {
     }
   }
   return args;
-}
-
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) return "";
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 export async function tryFastNotify(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<FastNotifyOutcome> {

@@ -4,6 +4,7 @@
  * buddy. Our own full JID is ignored (servers echo our presence back);
  * everyone else is ignored too, with a reason for the debug log.
  */
+import { bareJid } from "../config/schema.js";
 import type { DecodedPresence } from "../xmpp/codec.js";
 
 export interface Identity {
@@ -14,14 +15,11 @@ export interface Identity {
 
 export type Verdict = { accept: true } | { accept: false; reason: string };
 
-export function bare(jid: string): string {
-  return jid.split("/")[0]!.toLowerCase();
-}
 
 export function judgeSender(from: string | undefined, identity: Identity): Verdict {
   if (!from) return { accept: false, reason: "no sender" };
   if (from === identity.fullJid) return { accept: false, reason: "our own presence" };
-  if (!identity.trusted.has(bare(from))) return { accept: false, reason: `${from} is neither our account nor a buddy` };
+  if (!identity.trusted.has(bareJid(from))) return { accept: false, reason: `${from} is neither our account nor a buddy` };
   return { accept: true };
 }
 

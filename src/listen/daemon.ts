@@ -9,7 +9,7 @@ import type { Logger } from "../log.js";
 import { encodeSignaturePresence } from "../xmpp/codec.js";
 import { el } from "../xmpp/element.js";
 import type { XmppSession } from "../xmpp/session.js";
-import { bare } from "./accept.js";
+import { bareJid } from "../config/schema.js";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
 import { watchLiveness } from "./liveness.js";
 import { createSyncScheduler } from "./scheduler.js";
@@ -162,7 +162,7 @@ type OnlineDeps = ListenerDeps & {
 async function stayConnected(session: XmppSession, fullJid: string, deps: OnlineDeps): Promise<string> {
   const { log, signal } = deps;
   log.info(`connected as ${fullJid}`);
-  const trusted = new Set([bare(fullJid), ...deps.buddies.map(bare)]);
+  const trusted = new Set([bareJid(fullJid), ...deps.buddies.map(bareJid)]);
   let onAbort: () => void = () => undefined;
   const closed = new Promise<string>((resolve) => {
     session.on("disconnect", resolve);

@@ -10,7 +10,8 @@ import { decodeGitAnnexPresence, encodeSignaturePresence } from "../xmpp/codec.j
 import { el, type XmlElement } from "../xmpp/element.js";
 import { decodePushExtension, judgeAuthenticity, type PushExtension } from "../xmpp/push-extension.js";
 import type { XmppSession } from "../xmpp/session.js";
-import { bare, describePresence, judgeSender } from "./accept.js";
+import { bareJid } from "../config/schema.js";
+import { describePresence, judgeSender } from "./accept.js";
 
 export interface AnnouncementPolicy {
   /** The repository's shared secret, when it has one. */
@@ -39,8 +40,8 @@ export async function handleStanza(stanza: XmlElement, ctx: StanzaContext): Prom
   if (stanza.name !== "presence") return;
   const from = stanza.attrs.from;
   // RFC 6121 §3.1: approve subscription requests from configured buddies only.
-  if (stanza.attrs.type === "subscribe" && from && ctx.buddies.some((b) => bare(b) === bare(from))) {
-    await ctx.session.send(el("presence", { to: bare(from), type: "subscribed" }));
+  if (stanza.attrs.type === "subscribe" && from && ctx.buddies.some((b) => bareJid(b) === bareJid(from))) {
+    await ctx.session.send(el("presence", { to: bareJid(from), type: "subscribed" }));
     return;
   }
   const decoded = decodeGitAnnexPresence(stanza);

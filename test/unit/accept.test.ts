@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bare, describePresence, judgeSender, type Identity } from "../../src/listen/accept.js";
+import { bareJid } from "../../src/config/schema.js";
+import { describePresence, judgeSender, type Identity } from "../../src/listen/accept.js";
 
 const identity: Identity = {
   fullJid: "me@example.org/git-annex-xmpp-4f2a",
@@ -12,7 +13,7 @@ describe("bare", () => {
     ["Me@Example.ORG/Res", "me@example.org"],
     ["me@example.org", "me@example.org"],
     ["me@example.org/a/b", "me@example.org"],
-  ])("%s -> %s", (jid, expected) => expect(bare(jid)).toBe(expected));
+  ])("%s -> %s", (jid, expected) => expect(bareJid(jid)).toBe(expected));
 });
 
 describe("judgeSender", () => {
