@@ -4,6 +4,7 @@
  *
  *   node -e 0                        the floor: starting node at all
  *   notify, hand-off                 a listen of the account runs: one line over its socket
+ *                                    (dist/notify-hook.cjs, what the hook runs; and dist/cli.js)
  *   notify, direct                   no listen: log in, presence, ping, log out
  *   git push, no hook / hook + listen / hook, no listen
  *
@@ -11,7 +12,7 @@
  * `node -e 0`. Real prosody, the built CLI; figures only, nothing asserted.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { execa } from "execa";
@@ -21,6 +22,7 @@ import { CLI, startListener, type Listener } from "../scripts/lib/cli.js";
 import { installHubHooks, startServer, writeUserConfig } from "../scripts/lib/loop.js";
 import { ms, summarize, table } from "./stats.js";
 
+const HOOK_ENTRY = join(dirname(CLI), "notify-hook.cjs");
 const { values } = parseArgs({ options: { runs: { type: "string", default: "20" }, warmup: { type: "string", default: "3" } } });
 const runs = Number(values.runs);
 const warmup = Number(values.warmup);
@@ -61,7 +63,10 @@ async function main(): Promise<void> {
     });
   };
   const push = (hub: string) => timed("git", ["-C", pusher, "push", "--quiet", hub, "HEAD:refs/heads/main"]);
-  const notify = () => timed(process.execPath, [CLI, "notify", "--hook", "post-update", "--repo", hooked, "--", "refs/heads/main"]);
+  const notifyWith = (entry: string) => () => timed(process.execPath, [entry, "notify", "--hook", "post-update", "--repo", hooked, "--", "refs/heads/main"]);
+  // What the hook runs (the bundled fast path), and the general command.
+  const notify = notifyWith(HOOK_ENTRY);
+  const notifyCli = notifyWith(CLI);
   const node0 = () => timed(process.execPath, ["-e", "0"]);
 
   const phase = async (label: string, steps: Array<[string, () => Promise<number>]>) => {
@@ -83,6 +88,7 @@ async function main(): Promise<void> {
   await phase("with listen running", [
     ["node -e 0", node0],
     ["notify, hand-off (listen running)", notify],
+    ["notify via cli.js, hand-off", notifyCli],
     ["git push, no hook", () => push(plain)],
     ["git push, our hook, listen running", () => push(hooked)],
   ]);

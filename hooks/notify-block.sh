@@ -19,7 +19,8 @@ if [ "${GIT_ANNEX_XMPP:-1}" != 0 ]; then
 		else
 			git_annex_xmpp() { return 0; }
 		fi
-		git_annex_xmpp_repo=$(cd "${GIT_DIR:-.}" && pwd -P) || git_annex_xmpp_repo=.
+		# In this subshell only; cd -P sets $PWD without forking a $(pwd -P).
+		if cd -P "${GIT_DIR:-.}" 2>/dev/null; then git_annex_xmpp_repo=$PWD; else git_annex_xmpp_repo=.; fi
 		if [ "$git_annex_xmpp_hook" = post-receive ]; then
 			git_annex_xmpp notify --hook post-receive --repo "$git_annex_xmpp_repo" \
 				--timeout "${GIT_ANNEX_XMPP_TIMEOUT:-5000}" <<git_annex_xmpp_eof

@@ -102,3 +102,8 @@ export async function tryFastNotify(argv: readonly string[], env: NodeJS.Process
   }
   return { handedOff: false, tried: true, ...keep, detail: `no hand-off (${outcome.reason})` };
 }
+
+/** The fast path's one line for --verbose (it runs before the logger exists). */
+export function reportFastNotify(argv: readonly string[], outcome: FastNotifyOutcome): void {
+  if (argv.includes("--verbose") || argv.includes("-v")) process.stderr.write(`debug: notify: ${outcome.detail}\n`);
+}

@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AnnexSandbox } from "../support/annex.js";
-import { runCli } from "../support/cli.js";
+import { HOOK_ENTRY, runCli } from "../support/cli.js";
 import { startLoopFixture, type LoopFixture } from "../support/loop-fixture.js";
 import type { ProsodyServer } from "../support/prosody.js";
 import { observePresences } from "../support/slixmpp.js";
@@ -172,6 +172,18 @@ describe("hand-off to a running listen", () => {
     expect(notified.stderr).toMatch(new RegExp(`handed off to listen \\(pid ${relay.process.pid}\\)`));
     expect(notified.stderr).not.toMatch(/xmpp: connecting/);
     await relay.waitForLine(new RegExp(`hand-off from notify: ${hubUuid} \\(1 refs\\) for ${hub}`));
+
+    // The same through the entry point the hook runs (one bundled file), as post-receive.
+    expect(await readFile(join(hub, "hooks", "post-receive"), "utf8")).toContain(HOOK_ENTRY);
+    const zero = "0".repeat(40);
+    const head = await box.gitOut(hub, ["rev-parse", "refs/heads/main"]);
+    const relayBefore = relay.lines.length;
+    const hooked = await runCli(["notify", "-v", "--hook", "post-receive", "--repo", hub], {
+      env: box.env, entry: HOOK_ENTRY, input: `${zero} ${head} refs/heads/main\n`,
+    });
+    expect(hooked.exitCode, hooked.stderr).toBe(0);
+    expect(hooked.stderr).toMatch(new RegExp(`handed off to listen \\(pid ${relay.process.pid}\\)`));
+    await relay.waitForLine(new RegExp(`hand-off from notify: ${hubUuid} \\(1 refs\\) for ${hub}`), { since: relayBefore });
 
     since = b.lines.length;
     const relaySince = relay.lines.length;

@@ -30,6 +30,8 @@ export function packageRoot(): string {
 }
 
 export const CLI = join(packageRoot(), "dist", "cli.js");
+/** What install-hooks' block runs: the bundled fast path, with the whole CLI behind it. */
+export const HOOK_ENTRY = join(packageRoot(), "dist", "notify-hook.cjs");
 
 export interface CliResult {
   exitCode: number;
@@ -40,9 +42,9 @@ export interface CliResult {
 /** `git-annex-xmpp ARGS`; never throws on a non-zero exit. */
 export async function runCli(
   args: string[],
-  options: { env: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number },
+  options: { env: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number; entry?: string },
 ): Promise<CliResult> {
-  const result = await execa(process.execPath, [CLI, ...args], {
+  const result = await execa(process.execPath, [options.entry ?? CLI, ...args], {
     env: options.env,
     extendEnv: false,
     cwd: options.cwd,

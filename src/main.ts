@@ -1,0 +1,184 @@
+/**
+ * The command line. With its two entry points (cli.ts, notify-hook.ts) the
+ * only place that maps errors to exit codes and touches process.exit /
+ * argv / signals; commands are loaded lazily so a hook pays only for the
+ * one it runs. `notify` first tries the hand-off fast path, before yargs
+ * (and everything else) is even loaded: with a daemon running, that is all
+ * a hook costs.
+ */
+import type { Argv } from "yargs";
+import type { CommandContext } from "./commands/context.js";
+import type { FastNotifyOutcome } from "./handoff/fast-notify.js";
+import { AppError, EXIT, UsageError } from "./errors.js";
+import { createLogger, type LogLevel } from "./log.js";
+import { readStdin } from "./stdin.js";
+
+interface GlobalArgs {
+  config?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+function contextFrom(argv: GlobalArgs, signal: AbortSignal, daemon = false): CommandContext {
+  const level: LogLevel = argv.verbose ? "debug" : argv.quiet ? "warn" : "info";
+  return {
+    log: createLogger({ level, timestamps: daemon }),
+    cwd: process.cwd(),
+    env: process.env,
+    out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+    signal,
+    verbose: Boolean(argv.verbose),
+    ...(argv.config ? { configPath: argv.config } : {}),
+  };
+}
+
+const repoOption = { type: "string", describe: "the repository (default: the current directory)" } as const;
+
+export async function buildCli(argv: string[], signal: AbortSignal, fast?: FastNotifyOutcome): Promise<Argv<GlobalArgs>> {
+  const { default: yargs } = await import("yargs");
+  // The fast path consumed a post-receive hook's stdin already.
+  const notifyStdin = fast?.stdin !== undefined ? async () => fast.stdin! : readStdin;
+  return yargs(argv)
+    .scriptName("git-annex-xmpp")
+    .usage("$0 <command>\n\nTell git-annex repositories over XMPP that a shared repository got new commits.")
+    .option("config", { type: "string", describe: "read only this configuration file" })
+    .option("verbose", { alias: "v", type: "boolean", describe: "debug logs (stanzas, git commands), stack traces" })
+    .option("quiet", { alias: "q", type: "boolean", describe: "only warnings and errors" })
+    .command(
+      "notify [refs..]",
+      "announce that this repository received commits (run from git hooks)",
+      (y) =>
+        y
+          .option("repo", repoOption)
+          .option("uuid", { type: "string", array: true, describe: "announce these annex UUIDs instead of the repository's own" })
+          .option("hook", { choices: ["post-receive", "post-update"] as const, describe: "read the input of this git hook" })
+          .option("timeout", { type: "number", describe: "give up after this many milliseconds (default 5000)" })
+          .positional("refs", { type: "string", array: true, describe: "updated refs (post-update's arguments)" }),
+      async (a) => {
+        const { run } = await import("./commands/notify.js");
+        await run(contextFrom(a, signal), {
+          ...(a.repo ? { repo: a.repo } : {}),
+          ...(a.uuid ? { uuid: a.uuid.map(String) } : {}),
+          ...(a.hook ? { hook: a.hook } : {}),
+          ...(a.timeout !== undefined ? { timeout: positive(a.timeout, "--timeout") } : {}),
+          refs: (a.refs ?? []).map(String),
+          readStdin: notifyStdin,
+          handOffTried: Boolean(fast?.tried),
+        });
+      },
+    )
+    .command(
+      "listen",
+      "stay connected and sync this clone whenever one of its remotes announces a push",
+      (y) => y.option("repo", repoOption),
+      async (a) => {
+        const { run } = await import("./commands/listen.js");
+        await run(contextFrom(a, signal, true), { ...(a.repo ? { repo: a.repo } : {}) });
+      },
+    )
+    .command(
+      "flush",
+      "deliver the announcements that notify had to spool",
+      (y) => y.option("repo", { ...repoOption, describe: "whose configuration to use (default: the current directory)" }),
+      async (a) => {
+        const { run } = await import("./commands/flush.js");
+        await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}) });
+      },
+    )
+    .command(
+      "ensure",
+      "start listen in the background unless one runs for this repository (for cron)",
+      (y) => y.option("repo", repoOption),
+      async (a) => {
+        const { run } = await import("./commands/ensure.js");
+        await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}) });
+      },
+    )
+    .command(
+      "install-hooks",
+      "add the notify block to this repository's git hooks",
+      (y) =>
+        y.option("repo", repoOption).option("hook", {
+          choices: ["post-receive", "post-update"] as const,
+          array: true,
+          describe: "which hooks (default: post-receive)",
+        }),
+      async (a) => {
+        const { run } = await import("./commands/install-hooks.js");
+        await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}), ...(a.hook ? { hook: a.hook } : {}) });
+      },
+    )
+    .command(
+      "uninstall-hooks",
+      "remove the notify block from this repository's git hooks",
+      (y) => y.option("repo", repoOption),
+      async (a) => {
+        const { run } = await import("./commands/uninstall-hooks.js");
+        await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}) });
+      },
+    )
+    .command(
+      "doctor",
+      "check git-annex, the repository, the configuration, the login, hooks and remotes",
+      (y) =>
+        y
+          .option("repo", repoOption)
+          .option("json", { type: "boolean", describe: "machine-readable output" })
+          .option("offline", { type: "boolean", describe: "do not try to log in" }),
+      async (a) => {
+        const { run } = await import("./commands/doctor.js");
+        await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}), json: Boolean(a.json), offline: Boolean(a.offline) });
+      },
+    )
+    .demandCommand(1, "name a command")
+    .strict()
+    .help()
+    .version()
+    .fail((message, error) => {
+      // yargs would print a help screen for any failure; ours are typed.
+      if (error) throw error;
+      throw new UsageError(message, "see git-annex-xmpp --help");
+    });
+}
+
+function positive(value: number, flag: string): number {
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} must be a positive number of milliseconds`);
+  return value;
+}
+
+/**
+ * Runs one command line; resolves with the exit code. `fast` is the outcome
+ * of a fast path the caller already tried (notify-hook.ts).
+ */
+export async function main(argv: string[], fast?: FastNotifyOutcome): Promise<number> {
+  const controller = new AbortController();
+  // `on`, not `once`: execa's signal-exit, listening while a child runs,
+  // re-raises a signal when it finds itself the only listener, and a `once`
+  // listener is already gone when it looks. A second signal ends a stuck stop.
+  const stop = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
+    controller.abort();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  try {
+    if (argv[0] === "notify" && fast === undefined) {
+      const { tryFastNotify, reportFastNotify } = await import("./handoff/fast-notify.js");
+      fast = await tryFastNotify(argv.slice(1), process.env, process.cwd());
+      reportFastNotify(argv, fast);
+      if (fast.handedOff) return EXIT.ok;
+    }
+    await (await buildCli(argv, controller.signal, fast)).parseAsync();
+    return EXIT.ok;
+  } catch (error) {
+    const verbose = argv.includes("--verbose") || argv.includes("-v");
+    if (error instanceof AppError) {
+      process.stderr.write(`git-annex-xmpp: ${error.message}\n`);
+      if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+      if (verbose && error.stack) process.stderr.write(`${error.stack}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`git-annex-xmpp: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return EXIT.software;
+  }
+}
