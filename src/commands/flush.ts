@@ -45,7 +45,7 @@ export async function run(ctx: CommandContext, args: FlushArgs): Promise<void> {
     await session.start();
     const result = await flushSpool(
       spool,
-      (announcement) => deliverAnnouncement(session, announcement, config.timeoutMs),
+      (announcement) => deliverAnnouncement(session, announcement, { ackTimeoutMs: config.timeoutMs, sealed: config.sealed, log: ctx.log }),
       ctx.log,
     );
     ctx.out(`delivered ${result.entries} announcement(s) in ${result.presences} presence(s)`);

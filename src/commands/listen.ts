@@ -33,7 +33,7 @@ export async function run(ctx: CommandContext, args: ListenArgs): Promise<void> 
     env: ctx.env,
     jid: credentials.jid,
     log: ctx.log,
-    ackTimeoutMs: config.timeoutMs,
+    delivery: { ackTimeoutMs: config.timeoutMs, sealed: config.sealed },
     resolveUuid: async (dir) => requireAnnexUuid(await resolveRepo(dir)),
   }).catch(async (error: unknown) => {
     await unlock();

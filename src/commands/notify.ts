@@ -72,7 +72,7 @@ export async function run(ctx: CommandContext, args: NotifyArgs): Promise<void> 
       async () => {
         const credentials = await resolveCredentials(config, loaded.userDir, userStateDir(ctx.env));
         const live = (session = await createSession(config, credentials, ctx.log, "notify"));
-        const deliver = (a: Announcement) => deliverAnnouncement(live, a, config.timeoutMs);
+        const deliver = (a: Announcement) => deliverAnnouncement(live, a, { ackTimeoutMs: config.timeoutMs, sealed: config.sealed, log: ctx.log });
         await live.start();
         await deliver(announcement);
         delivered = true;

@@ -40,6 +40,12 @@ export interface Config {
    * Unset: yes while the clone has no announcement secret, no once it has.
    */
   acceptUnsigned: boolean | undefined;
+  /**
+   * notify and a daemon's relay: send announcements sealed (DESIGN.md §2.2),
+   * the UUIDs as keyed hashes only holders of the hub's secret can map back.
+   * git-annex's own clients cannot read a sealed announcement.
+   */
+  sealed: boolean;
 }
 
 export const DEFAULTS: Config = {
@@ -59,6 +65,7 @@ export const DEFAULTS: Config = {
   probeTimeoutMs: 10_000,
   reconnectMaxMs: 60_000,
   acceptUnsigned: undefined,
+  sealed: false,
 };
 
 type Kind = "string" | "port" | "tls" | "stringList" | "positiveInt" | "jid" | "boolean";
@@ -80,6 +87,7 @@ const KEYS: Record<keyof Config, Kind> = {
   probeTimeoutMs: "positiveInt",
   reconnectMaxMs: "positiveInt",
   acceptUnsigned: "boolean",
+  sealed: "boolean",
 };
 
 /**
@@ -103,6 +111,7 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   GIT_ANNEX_XMPP_RESOURCE: "resource",
   GIT_ANNEX_XMPP_TIMEOUT: "timeoutMs",
   GIT_ANNEX_XMPP_FULL_SCAN_EVERY_MS: "fullScanEveryMs",
+  GIT_ANNEX_XMPP_SEALED: "sealed",
 };
 
 const JID = /^[^@/\s"&'<>:]+@[^@/\s]+(\/.+)?$/;

@@ -5,6 +5,7 @@
  */
 import { userStateDir } from "../config/places.js";
 import type { Logger } from "../log.js";
+import type { DeliveryOptions } from "../services/announce.js";
 import { createSpoolCourier } from "../spool/courier.js";
 import { spoolDirFor } from "../spool/paths.js";
 import { openSpool } from "../spool/spool.js";
@@ -17,8 +18,8 @@ export interface RelayOptions {
   env: NodeJS.ProcessEnv;
   jid: string;
   log: Logger;
-  /** Bound on the server's acknowledgement of each presence sent from the spool. */
-  ackTimeoutMs: number;
+  /** How each presence from the spool goes out (acknowledgement bound, sealing). */
+  delivery: Omit<DeliveryOptions, "log">;
   resolveUuid(repoDir: string): Promise<string>;
   /** Coalescing window for hand-offs (default 50 ms). */
   batchMs?: number;
@@ -35,7 +36,7 @@ export interface AnnouncementRelay {
 export async function startAnnouncementRelay(options: RelayOptions): Promise<AnnouncementRelay> {
   const { log } = options;
   const spool = openSpool(spoolDirFor(userStateDir(options.env), options.jid));
-  const courier = createSpoolCourier({ spool, log, ackTimeoutMs: options.ackTimeoutMs, batchMs: options.batchMs });
+  const courier = createSpoolCourier({ spool, log, delivery: options.delivery, batchMs: options.batchMs });
   const localHandlers: Array<(uuids: readonly string[], reason: string) => void> = [];
   const accept = createHandoffReceiver({
     jid: options.jid,

@@ -20,6 +20,11 @@ export interface AnnouncementPolicy {
   acceptUnsigned: boolean;
   /** Accepted distance between a signed announcement's ts and our clock. */
   windowMs: number;
+  /**
+   * Maps the members of a signed push back to UUIDs where they are sealed
+   * forms of our remotes' UUIDs (push-extension.ts createUnsealer).
+   */
+  unseal?(members: readonly string[]): string[];
   /** Whether every one of these objects is already in the repository. */
   hasObjects?(shas: string[]): Promise<boolean>;
   now(): number;
@@ -62,12 +67,17 @@ export async function handleStanza(stanza: XmlElement, ctx: StanzaContext): Prom
   if (decoded.kind !== "push") return;
   const ext = checkExtension(decoded.uuids, decoded.extensions, ctx, from!);
   if (ext === "rejected") return;
-  ctx.log.info(`announcement from ${from}: ${describePresence(decoded)}${ext ? ` (${ext.refs.length} refs)` : ""}`);
+  // Only a signed push is unsealed: its MAC proves the sender holds the secret.
+  const signed = ext !== undefined && ext.mac !== undefined && ctx.policy.secret !== undefined;
+  const uuids = signed && ctx.policy.unseal ? ctx.policy.unseal(decoded.uuids) : decoded.uuids;
+  const sealed = uuids.some((u, i) => u !== decoded.uuids[i]);
+  const described = describePresence({ ...decoded, uuids }) + (sealed ? " (sealed)" : "");
+  ctx.log.info(`announcement from ${from}: ${described}${ext ? ` (${ext.refs.length} refs)` : ""}`);
   if (ext && (await alreadyHave(ext, ctx.policy))) {
     ctx.log.info(`skipped sync for the push from ${from}: every announced commit is already here`);
     return;
   }
-  await ctx.requestSync(decoded.uuids, `push from ${from}`);
+  await ctx.requestSync(uuids, `push from ${from}`);
 }
 
 /** The announcement's refs element when it may be acted on, undefined for a plain one, "rejected" otherwise. */

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { encodePushPresence } from "../xmpp/codec.js";
 import type { XmlElement } from "../xmpp/element.js";
-import { encodePushExtension, MAX_REFS } from "../xmpp/push-extension.js";
+import { encodePushExtension, MAX_REFS, sealUuid } from "../xmpp/push-extension.js";
 import type { RefUpdate } from "./refs.js";
 
 export interface Announcement {
@@ -39,6 +39,8 @@ export function mergeAnnouncements(list: readonly Announcement[]): Announcement 
 export interface EncodeOptions {
   /** The repository's shared secret (refs/annex-xmpp/secret): signs the refs element. */
   secret?: string | undefined;
+  /** Sealed mode (DESIGN.md §2.2): `push` carries the UUIDs sealed with the secret; needs a secret. */
+  sealed?: boolean;
   /** Send time in ms; defaults to now, so that a spooled announcement is fresh when it finally goes out. */
   now?: number;
   /** Defaults to 128 random bits. */
@@ -52,8 +54,9 @@ export function newNonce(): string {
 /**
  * The presence for an announcement: git-annex's tag, plus (DESIGN.md §2.2)
  * our sibling element with the refs and their new SHAs, signed when a
- * secret is given. Without refs and without a secret there is nothing to
- * add, and the presence is exactly what git-annex sent.
+ * secret is given, the UUIDs sealed when asked and a secret is given.
+ * Without refs and without a secret there is nothing to add, and the
+ * presence is exactly what git-annex sent.
  */
 export function encodeAnnouncement(announcement: Announcement, options: EncodeOptions = {}): XmlElement {
   // More refs than a listener accepts (a mirror push, many tags): say only
@@ -61,6 +64,9 @@ export function encodeAnnouncement(announcement: Announcement, options: EncodeOp
   const listed = announcement.refs.length > MAX_REFS ? [] : announcement.refs;
   const refs = listed.map((r) => ({ name: r.ref, new: r.new }));
   if (refs.length === 0 && options.secret === undefined) return encodePushPresence(announcement.uuids);
+  const { secret } = options;
+  // The MAC covers the members as sent, sealed or not.
+  const members = options.sealed && secret !== undefined ? announcement.uuids.map((u) => sealUuid(secret, u)) : announcement.uuids;
   const ext = { ts: options.now ?? Date.now(), nonce: options.nonce ?? newNonce(), refs };
-  return encodePushPresence(announcement.uuids, [encodePushExtension(announcement.uuids, ext, options.secret)]);
+  return encodePushPresence(members, [encodePushExtension(members, ext, secret)]);
 }

@@ -5,7 +5,7 @@
  * while a flush runs makes exactly one more run afterwards.
  */
 import type { Logger } from "../log.js";
-import { deliverAnnouncement } from "../services/announce.js";
+import { deliverAnnouncement, type DeliveryOptions } from "../services/announce.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { flushSpool } from "./flush.js";
 import type { Spool } from "./spool.js";
@@ -15,8 +15,8 @@ export interface CourierOptions {
   log: Logger;
   /** How long to wait for more hand-offs before sending (coalescing window). */
   batchMs?: number;
-  /** Bound on the server's acknowledgement of each presence. */
-  ackTimeoutMs: number;
+  /** How each presence goes out (acknowledgement bound, sealing). */
+  delivery: Omit<DeliveryOptions, "log">;
 }
 
 export interface SpoolCourier {
@@ -38,7 +38,7 @@ export function createSpoolCourier(options: CourierOptions): SpoolCourier {
   const flushOnce = async (via: XmppSession) => {
     const result = await flushSpool(
       spool,
-      (announcement) => deliverAnnouncement(via, announcement, options.ackTimeoutMs),
+      (announcement) => deliverAnnouncement(via, announcement, { ...options.delivery, log }),
       log,
     );
     if (result.entries > 0) log.info(`spool: delivered ${result.entries} announcement(s) in ${result.presences} presence(s)`);

@@ -11,6 +11,11 @@
  * HMAC-SHA256, keyed with the repository's shared secret, over a canonical
  * text of the push's UUIDs, ts, nonce and refs (see canonicalText). Pure:
  * time, nonce and secret are passed in.
+ *
+ * Sealed mode: the `push` value carries keyed hashes of the UUIDs
+ * (sealUuid), shaped like UUIDs, so that the server and buddies cannot tell
+ * which repositories sync with what, nor that the presence is sealed.
+ * Only a listener holding the secret maps them back (createUnsealer).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { childElements, el, type XmlElement } from "./element.js";
@@ -52,6 +57,28 @@ export function canonicalText(uuids: readonly string[], ext: Omit<PushExtension,
     ...refs.map((r) => `ref ${r.name} ${r.new ?? "-"}`),
     "",
   ].join("\n");
+}
+
+/**
+ * A UUID's sealed form: HMAC-SHA256 under the repository's secret, its
+ * first 128 bits written as a UUID (8-4-4-4-12 lower-case hex). The same
+ * UUID always seals to the same text: a listener finds it by sealing its
+ * own remotes' UUIDs.
+ */
+export function sealUuid(secret: string, uuid: string): string {
+  const hex = createHmac("sha256", secret).update(`git-annex-xmpp seal 0\n${uuid}`, "utf8").digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * Maps the members of a signed push back to UUIDs: a member that is the
+ * sealed form of one of `uuids` becomes that UUID; any other member is
+ * kept as it is (an unsealed push, or a repository we do not know).
+ */
+export function createUnsealer(secret: string, uuids: Iterable<string>): (members: readonly string[]) => string[] {
+  const sealed = new Map<string, string>();
+  for (const uuid of uuids) sealed.set(sealUuid(secret, uuid), uuid);
+  return (members) => members.map((m) => sealed.get(m) ?? m);
 }
 
 export function computeMac(secret: string, uuids: readonly string[], ext: Omit<PushExtension, "mac">): string {

@@ -2,8 +2,10 @@ import { describe, expect, it } from "vitest";
 import { encodeAnnouncement } from "../../src/notify/announcement.js";
 import { decodeGitAnnexPresence } from "../../src/xmpp/codec.js";
 import { toXml, type XmlElement } from "../../src/xmpp/element.js";
-import { canonicalText, decodePushExtension, judgeAuthenticity, PUSH_EXT_NS } from "../../src/xmpp/push-extension.js";
-import { createNonceMemory } from "../../src/listen/stanzas.js";
+import { canonicalText, createUnsealer, decodePushExtension, judgeAuthenticity, PUSH_EXT_NS, sealUuid } from "../../src/xmpp/push-extension.js";
+import { createNonceMemory, handleStanza, type StanzaContext } from "../../src/listen/stanzas.js";
+import { createLogger } from "../../src/log.js";
+import type { XmppSession } from "../../src/xmpp/session.js";
 
 const UUID = "01b66808-6ee2-4a1e-ac8a-163d80525f99";
 const SHA1 = "a".repeat(40);
@@ -91,5 +93,55 @@ describe("the refs element (DESIGN.md §2.2)", () => {
     expect(memory.remember("nonce-1", NOW, NOW)).toBe(true);
     expect(memory.remember("nonce-1", NOW, NOW + 10)).toBe(false);
     expect(memory.remember("nonce-2", NOW, NOW + 10)).toBe(true);
+  });
+});
+
+describe("sealed mode (DESIGN.md §2.2)", () => {
+  const OTHER = "5f0e7a36-2b1c-4d8e-9f60-000000000001";
+  const sealed = () => encodeAnnouncement({ ...announcement, uuids: [UUID, OTHER] }, { secret: SECRET, sealed: true, now: NOW, nonce: "n0nce-n0nce" });
+
+  it("sends keyed hashes shaped like UUIDs, signed over what is sent", () => {
+    const xml = toXml(sealed());
+    expect(xml).not.toContain(UUID);
+    const { uuids, ext } = decode(sealed());
+    expect(uuids).toEqual([sealUuid(SECRET, UUID), sealUuid(SECRET, OTHER)]);
+    for (const member of uuids) expect(member).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(sealUuid("another secret", UUID)).not.toBe(sealUuid(SECRET, UUID));
+    expect(judgeAuthenticity(uuids, ext as never, { secret: SECRET, now: NOW, windowMs: 60_000 })).toEqual({ signed: true });
+  });
+
+  it("cannot seal without a secret: the push goes out plain", () => {
+    const { uuids } = decode(encodeAnnouncement(announcement, { sealed: true, now: NOW }));
+    expect(uuids).toEqual([UUID]);
+  });
+
+  it("a holder of the secret maps the members of our remotes back; others stay as sent", () => {
+    const unseal = createUnsealer(SECRET, [UUID]);
+    expect(unseal([sealUuid(SECRET, UUID), sealUuid(SECRET, OTHER), OTHER])).toEqual([UUID, sealUuid(SECRET, OTHER), OTHER]);
+  });
+
+  const listenerCtx = (requested: Array<readonly string[] | undefined>, acceptUnsigned: boolean): StanzaContext => ({
+    session: { send: async () => undefined } as unknown as XmppSession,
+    fullJid: "alice@localhost/listen",
+    trusted: new Set(["alice@localhost"]),
+    buddies: [],
+    log: createLogger({ level: "warn", write: () => undefined }),
+    policy: { secret: SECRET, acceptUnsigned, windowMs: 60_000, unseal: createUnsealer(SECRET, [UUID]), now: () => NOW },
+    nonces: createNonceMemory(60_000),
+    requestSync: async (uuids) => void requested.push(uuids),
+  });
+
+  it("the listener syncs the remote a signed sealed push names", async () => {
+    const requested: Array<readonly string[] | undefined> = [];
+    await handleStanza(received(sealed()), listenerCtx(requested, false));
+    expect(requested).toEqual([[UUID, sealUuid(SECRET, OTHER)]]);
+  });
+
+  it("never unseals an unsigned push (its members could be replayed by anyone who saw them)", async () => {
+    const requested: Array<readonly string[] | undefined> = [];
+    const presence = sealed();
+    const stripped = { ...presence, children: presence.children.filter((c) => typeof c === "string" || c.name !== "refs") };
+    await handleStanza(received(stripped), listenerCtx(requested, true));
+    expect(requested).toEqual([[sealUuid(SECRET, UUID), sealUuid(SECRET, OTHER)]]);
   });
 });
