@@ -54,11 +54,12 @@ export async function run(ctx: CommandContext, args: ListenArgs): Promise<void> 
     openSession: () => createSession(config, credentials, ctx.log, "listen"),
     acceptUnsigned: config.acceptUnsigned,
     announceSecret: () => loadAnnounceSecret(repo.dir, ctx.log),
+    remoteUuids: async () => uuidsOf(await listAnnexRemotes(repo.dir)),
     hasObjects: (shas) => hasObjects(repo.dir, shas),
     remotesFor: async (uuids) => {
       const remotes = await listAnnexRemotes(repo.dir);
       if (uuids) return remotesForUuids(remotes, uuids);
-      return remotesForUuids(remotes, remotes.flatMap((r) => (r.uuid ? [r.uuid] : [])));
+      return remotesForUuids(remotes, uuidsOf(remotes));
     },
     sync: createTargetedSync({
       repo,
@@ -69,4 +70,8 @@ export async function run(ctx: CommandContext, args: ListenArgs): Promise<void> 
       progress: createProgressLine(process.stderr),
     }),
   }).finally(stopServing);
+}
+
+function uuidsOf(remotes: ReadonlyArray<{ uuid?: string | undefined }>): string[] {
+  return remotes.flatMap((r) => (r.uuid ? [r.uuid] : []));
 }

@@ -7,6 +7,7 @@
 import { AppError, EXIT } from "../errors.js";
 import type { Logger } from "../log.js";
 import { encodeSignaturePresence } from "../xmpp/codec.js";
+import { createUnsealer } from "../xmpp/push-extension.js";
 import { el } from "../xmpp/element.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { bareJid } from "../config/schema.js";
@@ -39,6 +40,8 @@ export interface ListenerDeps {
   startTimeoutMs?: number;
   /** The repository's shared secret for signed announcements; asked again on every connect. */
   announceSecret?(): Promise<string | undefined>;
+  /** The annex UUIDs of our remotes, whose sealed forms signed announcements may carry (asked on every connect). */
+  remoteUuids?(): Promise<string[]>;
   /** Whether all these objects are in the repository (announced commits we already have are not fetched). */
   hasObjects?(shas: string[]): Promise<boolean>;
   /** Act on unsigned announcements (git-annex's own); default true. */
@@ -181,6 +184,7 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
     // only where the user allowed them; without a secret there is no choice.
     acceptUnsigned: deps.acceptUnsigned ?? secret === undefined,
     windowMs: deps.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS,
+    unseal: secret !== undefined && deps.remoteUuids ? createUnsealer(secret, await deps.remoteUuids().catch(() => [])) : undefined,
     hasObjects: deps.hasObjects,
     now: Date.now,
   };

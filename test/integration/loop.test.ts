@@ -55,10 +55,10 @@ afterAll(() => fx?.stop());
  * hub's notify gets a state directory of its own, as on a hub that is
  * another machine: it finds no listener's hand-off socket and logs in.
  */
-async function pushFromA(name: string, sameMachine = false): Promise<string> {
+async function pushFromA(name: string, sameMachine = false, extraEnv: NodeJS.ProcessEnv = {}): Promise<string> {
   await box.addAnnexedFile(cloneA, name, `content of ${name}\n`);
   const commit = await headOf(cloneA);
-  const env = sameMachine ? box.env : fx.hubMachineEnv;
+  const env = { ...(sameMachine ? box.env : fx.hubMachineEnv), ...extraEnv };
   await execa("git", ["-C", cloneA, "annex", "sync", "--quiet", "--no-content"], { env, extendEnv: false, stdin: "ignore" });
   return commit;
 }
@@ -75,6 +75,25 @@ describe("hook → XMPP → listener → git annex sync", () => {
     await arrived(commit);
     // The annexed file is there as git-annex's symlink.
     expect(await box.gitOut(cloneB, ["ls-files", "one.txt"])).toBe("one.txt");
+  });
+
+  it("sealed: nobody without the hub's secret sees the UUID; B unseals and syncs", async () => {
+    await fx.useAccount(cloneB, "alice");
+    const b = fx.listen(cloneB);
+    await b.waitForLine(/sync finished/);
+    const since = b.lines.length;
+    // bob is subscribed to alice: the server fans alice's presence out to him.
+    const observer = await observePresences(server.account("bob"));
+    try {
+      const commit = await pushFromA("sealed.txt", false, { GIT_ANNEX_XMPP_SEALED: "true" });
+      await b.waitForLine(new RegExp(`announcement from alice@localhost/.*push of ${hubUuid} \\(sealed\\)`), { since });
+      await arrived(commit);
+      const seen = await observer.waitFor((p) => p.xml.includes("urn:git-annex-xmpp:push:0"), 10_000);
+      expect(seen.xml).not.toContain(hubUuid);
+      expect(seen.xml).toMatch(/push="[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"/);
+    } finally {
+      await observer.stop();
+    }
   });
 
   it("on one machine, the hub's notify hands off to the running listener, which also syncs its own clone", async () => {
