@@ -2,15 +2,18 @@
  * The listening daemon: stays connected (reconnecting with backoff), keeps
  * a git-annex presence up, and turns accepted push announcements into
  * coalesced syncs run outside the XMPP receive loop. It syncs once after
- * every (re)connect, because presence is not stored for offline clients.
+ * every (re)connect, because presence is not stored for offline clients —
+ * except after a XEP-0198 resume, where the server replays what the dead
+ * link missed (see catchUp below).
  */
 import { AppError, EXIT } from "../errors.js";
 import type { Logger } from "../log.js";
 import { encodeSignaturePresence } from "../xmpp/codec.js";
 import { createUnsealer } from "../xmpp/push-extension.js";
 import { el } from "../xmpp/element.js";
-import type { XmppSession } from "../xmpp/session.js";
+import type { SmResumeState, XmppSession } from "../xmpp/session.js";
 import { bareJid } from "../config/schema.js";
+import { planCatchUp } from "./catch-up.js";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
 import { watchLiveness } from "./liveness.js";
 import { createSyncScheduler } from "./scheduler.js";
@@ -78,6 +81,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export async function runListener(deps: ListenerDeps): Promise<void> {
   const { log, signal } = deps;
+  // Remotes whose last sync failed (catch-up.ts: a resume does not retry them).
+  const failing = new Set<string>();
   const scheduler = createSyncScheduler<string>({
     debounceMs: deps.debounceMs,
     onError: (error) => log.error(`sync failed: ${(error as Error).message}`),
@@ -87,7 +92,9 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
       log.info(`sync started: ${names.join(" ")} (${summarize(reasons)})`);
       try {
         await deps.sync(names, signal);
+        for (const name of names) failing.delete(name);
       } catch (error) {
+        for (const name of names) failing.add(name);
         throw new Error(`${names.join(" ")} after ${Date.now() - started} ms: ${(error as Error).message}`, { cause: error });
       }
       log.info(`sync finished: ${names.join(" ")} in ${Date.now() - started} ms`);
@@ -108,14 +115,26 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
   let attempt = 0;
   let lastFailure = "";
   const policy = deps.backoff ?? DEFAULT_BACKOFF;
-  const nonces = createNonceMemory(deps.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS);
+  const replayWindowMs = deps.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS;
+  const nonces = createNonceMemory(replayWindowMs);
+  // XEP-0198: what the next connection needs to resume the last session,
+  // kept across failed attempts while the server may still hold it, and
+  // when that session last heard from the server.
+  let previous: { resume: SmResumeState | undefined; aliveAt: number } = { resume: undefined, aliveAt: Date.now() };
+  const catchUp = (resumed: boolean) => async () => {
+    const plan = planCatchUp({ resumed, outageMs: Date.now() - previous.aliveAt, replayWindowMs, failing });
+    if (plan.sync === "all") await requestSync(undefined, plan.reason);
+    else if (plan.sync === "some") scheduler.request(plan.remotes, plan.reason);
+    else log.info(plan.reason);
+  };
   try {
     while (!signal.aborted) {
       const session = await deps.openSession();
       let fullJid: string;
       try {
-        fullJid = await startWithin(session, deps.startTimeoutMs ?? 30_000);
+        fullJid = await startWithin(session, deps.startTimeoutMs ?? 30_000, previous.resume);
       } catch (error) {
+        previous = { ...previous, resume: session.resumeState() };
         // A login abandoned by the timeout must not finish later unwatched.
         await session.stop().catch(() => undefined);
         if (isFatal(error)) throw error;
@@ -129,11 +148,15 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
       }
       lastFailure = "";
       const connectedAt = Date.now();
-      const reason = await stayConnected(session, fullJid, { ...deps, requestSync, nonces });
+      const resumed = reportStreamManagement(session, log);
+      const reason = await stayConnected(session, fullJid, { ...deps, requestSync, nonces, resumed, catchUp: catchUp(resumed) });
       if (signal.aborted) {
+        // A graceful close: the server ends the session instead of keeping it for a resume.
         await session.stop();
         break;
       }
+      // Taken before stop(), which would give the session up.
+      previous = { resume: session.resumeState(), aliveAt: session.lastInboundAt };
       await session.stop().catch(() => undefined);
       // A link that keeps dropping right after login must not turn into a
       // tight reconnect loop: only a connection that lasted resets backoff.
@@ -155,7 +178,22 @@ const STABLE_AFTER_MS = 30_000;
 type OnlineDeps = ListenerDeps & {
   requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
   nonces: ReturnType<typeof createNonceMemory>;
+  /** The server resumed the previous session (XEP-0198): it kept our presence. */
+  resumed: boolean;
+  catchUp(): Promise<void>;
 };
+
+/** Logs how the session came up with XEP-0198; true when it was resumed. */
+function reportStreamManagement(session: XmppSession, log: Logger): boolean {
+  const sm = session.streamManagement;
+  if (sm?.resumed) {
+    log.info(`stream resumed, ${sm.replayed} stanza(s) replayed to the server`);
+    return true;
+  }
+  if (sm?.refused !== undefined) log.info(`resume refused: ${sm.refused}, new session`);
+  if (sm?.enabled) log.info(`stream management on${sm.resumable ? `, resumable for ${sm.max ?? "?"} s` : ", not resumable"}`);
+  return false;
+}
 
 /**
  * One connected session: presence up, catch-up sync, spool hand-over,
@@ -164,7 +202,7 @@ type OnlineDeps = ListenerDeps & {
  */
 async function stayConnected(session: XmppSession, fullJid: string, deps: OnlineDeps): Promise<string> {
   const { log, signal } = deps;
-  log.info(`connected as ${fullJid}`);
+  log.info(`connected as ${fullJid}${deps.resumed ? " (resumed)" : ""}`);
   const trusted = new Set([bareJid(fullJid), ...deps.buddies.map(bareJid)]);
   let onAbort: () => void = () => undefined;
   const closed = new Promise<string>((resolve) => {
@@ -193,9 +231,12 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
     void handleStanza(stanza, ctx).catch((error) => log.warn(`could not handle a stanza: ${(error as Error).message}`));
   });
   try {
-    await session.send(encodeSignaturePresence());
-    for (const buddy of deps.buddies) await session.send(el("presence", { to: buddy, type: "subscribe" }));
-    await deps.requestSync(undefined, "catch-up after connect");
+    // A resumed session still has its presence and subscriptions on the server.
+    if (!deps.resumed) {
+      await session.send(encodeSignaturePresence());
+      for (const buddy of deps.buddies) await session.send(el("presence", { to: buddy, type: "subscribe" }));
+    }
+    await deps.catchUp();
     await deps.onOnline?.(session);
   } catch (error) {
     log.warn(`after connecting: ${(error as Error).message}`);
@@ -209,7 +250,7 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
 }
 
 /** session.start() bounded in time: a server that accepts TCP but never answers must not hang the daemon. */
-async function startWithin(session: XmppSession, ms: number): Promise<string> {
+async function startWithin(session: XmppSession, ms: number, resume: SmResumeState | undefined): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -218,7 +259,7 @@ async function startWithin(session: XmppSession, ms: number): Promise<string> {
     }, ms);
   });
   try {
-    return await Promise.race([session.start(), deadline]);
+    return await Promise.race([session.start({ streamManagement: true, resume }), deadline]);
   } finally {
     clearTimeout(timer);
   }

@@ -3,9 +3,10 @@
  * parts instead of @xmpp/client's `client()` so that it can (a) verify TLS
  * with a per-session CA, (b) use native-crypto SCRAM, (c) run without
  * xmpp.js's always-on fixed-1-second reconnect: reconnection policy
- * (backoff, jitter) belongs to the daemon, which makes a fresh session.
+ * (backoff, jitter) belongs to the daemon, which makes a fresh session
+ * and may hand it the previous one's XEP-0198 state to resume (sm-link.ts).
  */
-import { Client, xml, type Element } from "@xmpp/client-core";
+import { xml, type Element } from "@xmpp/client-core";
 import createMiddleware from "@xmpp/middleware";
 import createStreamFeatures from "@xmpp/stream-features";
 import createIqCaller from "@xmpp/iq/caller.js";
@@ -20,6 +21,11 @@ import { toXml, type XmlElement } from "./element.js";
 import { createScramMechanism, type SaltedPasswordCache, type ScramExchange } from "./scram.js";
 import { createTransport, negotiateStartTls } from "./transport.js";
 import { classifyConnectError } from "./errors.js";
+import { CountingClient, createSmLink, type SmOutcome } from "./sm-link.js";
+import type { SmResumeState } from "./stream-management.js";
+
+export type { SmOutcome } from "./sm-link.js";
+export type { SmResumeState } from "./stream-management.js";
 
 export interface Endpoint {
   host: string;
@@ -48,12 +54,35 @@ export interface SessionOptions {
   keepAliveMs?: number;
 }
 
+export interface StartOptions {
+  /**
+   * Use XEP-0198 stream management where the server offers it (for a
+   * long-lived session: a short one gains nothing, and a dropped one
+   * would linger on the server as a hibernating resource).
+   */
+  streamManagement?: boolean;
+  /** A previous session's resumeState(): resume it instead of binding anew. */
+  resume?: SmResumeState | undefined;
+}
+
 export interface XmppSession {
-  /** Connect, secure, authenticate, bind. Resolves with the full JID. */
-  start(): Promise<string>;
+  /**
+   * Connect, secure, authenticate, then bind (or resume). Resolves with the
+   * full JID once the session is ready for stanzas: with stream management,
+   * only after <enabled/> or <failed/>, so nothing is sent uncounted.
+   */
+  start(options?: StartOptions): Promise<string>;
+  /** How start() went with stream management; undefined when not asked for. */
+  readonly streamManagement: SmOutcome | undefined;
+  /**
+   * The state a later session needs to resume this one: after a drop, not
+   * after stop(). Undefined when the server does not keep the session.
+   */
+  resumeState(): SmResumeState | undefined;
   send(stanza: XmlElement): Promise<void>;
   /** XEP-0199 ping to our server; resolves on any answer (an error reply also proves the stream alive). */
   ping(timeoutMs: number): Promise<void>;
+  /** Stanzas that arrived before the first handler (a resumed stream's replay) go to it first. */
   on(event: "stanza", handler: (stanza: XmlElement) => void): void;
   on(event: "disconnect", handler: (reason: string) => void): void;
   /** Graceful close: </stream:stream>, then the socket (bounded by the step timeout). */
@@ -90,7 +119,7 @@ export function createXmppSession(options: SessionOptions): XmppSession {
   const target = `${endpoint.host}:${endpoint.port}`;
   const settings = { servername: domain, ca: options.ca };
 
-  const entity = new Client({ domain, service: `${protocol}://${target}`, timeout: options.stepTimeoutMs ?? 10_000 });
+  const entity = new CountingClient({ domain, service: `${protocol}://${target}`, timeout: options.stepTimeoutMs ?? 10_000 });
   entity.transports.push(createTransport(endpoint.tls, { ...settings, keepAliveMs: options.keepAliveMs ?? 0 }));
   const middleware = createMiddleware({ entity });
   const streamFeatures = createStreamFeatures({ middleware });
@@ -129,9 +158,13 @@ export function createXmppSession(options: SessionOptions): XmppSession {
     if (!entity.isSecure()) throw new TlsRequiredError();
     await authenticate({ username: local, password: options.password }, await pickMechanism(mechanisms, options));
   });
+  const sm = createSmLink({ entity, streamFeatures, log, toElement, abort: (reason) => drop(reason) });
+  entity.beforeSend = (element) => sm.sending(element);
   setupResourceBinding({ streamFeatures, iqCaller }, `${options.resource}.${Math.random().toString(36).slice(2, 8)}`);
 
   const events = new EventEmitter();
+  const early: Element[] = [];
+  let smOutcome: SmOutcome | undefined;
   let stopping = false;
   let dropReason: string | undefined;
   let lastInboundAt = Date.now();
@@ -147,7 +180,8 @@ export function createXmppSession(options: SessionOptions): XmppSession {
   });
   entity.on("stanza", (stanza: Element) => {
     if (log.level === "debug") log.debug(`xmpp: in ${toXml(stanza)}`.slice(0, 2000));
-    events.emit("stanza", stanza);
+    if (events.listenerCount("stanza") > 0) events.emit("stanza", stanza);
+    else if (early.length < EARLY_STANZA_LIMIT) early.push(stanza);
   });
   entity.on("disconnect", (info: { reason?: unknown } = {}) => {
     if (stopping) return;
@@ -155,6 +189,10 @@ export function createXmppSession(options: SessionOptions): XmppSession {
       dropReason ?? (info.reason as Error | undefined)?.message ?? (lastError as Error | undefined)?.message ?? "connection closed";
     events.emit("disconnect", reason);
   });
+  const drop = (reason: string) => {
+    dropReason ??= reason;
+    destroySocket(entity.socket);
+  };
 
   return {
     get fullJid() {
@@ -163,10 +201,22 @@ export function createXmppSession(options: SessionOptions): XmppSession {
     get lastInboundAt() {
       return lastInboundAt;
     },
-    async start() {
+    get streamManagement() {
+      return smOutcome;
+    },
+    resumeState: () => sm.resumeState(),
+    async start(startOptions = {}) {
       log.debug(`xmpp: connecting to ${target} (${endpoint.tls}) as ${local}@${domain}`);
       try {
-        await entity.start();
+        if (startOptions.streamManagement) {
+          const negotiated = sm.arm(startOptions.resume);
+          const online = entity.start();
+          // A resumed stream never goes "online" in xmpp.js's sense: wait for whichever settles first.
+          online.catch(() => undefined);
+          smOutcome = await Promise.race([online.then(() => negotiated), negotiated]);
+        } else {
+          await entity.start();
+        }
         if (scram && !serverProved) throw new ServerProofError();
         // Only a key the server accepted, and proved it knows, is cached.
         await scram?.remember().catch((error: Error) => log.warn(`could not cache the login key: ${error.message}`));
@@ -193,18 +243,22 @@ export function createXmppSession(options: SessionOptions): XmppSession {
     },
     on(event: string, handler: (...args: any[]) => void) {
       events.on(event, handler);
+      if (event === "stanza") for (const stanza of early.splice(0)) handler(stanza);
     },
     async stop() {
       stopping = true;
       if (entity.status === "offline" || entity.status === "disconnect") return;
+      // XEP-0198 §4: a last <a/>; the closing </stream:stream> ends the
+      // session on the server too, so nothing hibernates after us.
+      await sm.close();
       await entity.stop().catch(() => destroySocket(entity.socket));
     },
-    drop(reason) {
-      dropReason ??= reason;
-      destroySocket(entity.socket);
-    },
+    drop,
   } as XmppSession;
 }
+
+/** Bound on stanzas held for a "stanza" handler that is not registered yet. */
+const EARLY_STANZA_LIMIT = 10_000;
 
 /**
  * The server's preferred mechanism among ours (RFC 6120 §6.3.3), except

@@ -34,12 +34,15 @@ export async function startRelay(target: { host: string; port: number }): Promis
     const upstream = connect(target);
     const pair: Pair = { client, upstream };
     pairs.add(pair);
+    // A pair accepted while frozen is piped by thaw(), once: piping it here
+    // too would forward every chunk twice.
     if (frozen) {
       client.pause();
       upstream.pause();
+    } else {
+      client.pipe(upstream);
+      upstream.pipe(client);
     }
-    client.pipe(upstream);
-    upstream.pipe(client);
     const closeBoth = () => {
       pairs.delete(pair);
       client.destroy();

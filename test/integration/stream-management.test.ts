@@ -1,0 +1,209 @@
+/**
+ * XEP-0198 stream management against the private prosody (mod_smacks):
+ * the session wrapper enables it, acks what the server asks for, resumes a
+ * dropped session; the built listener resumes after a dead link and syncs
+ * from the replayed announcement, and falls back to a fresh session with a
+ * catch-up when the server has forgotten the old one.
+ */
+import { readFile } from "node:fs/promises";
+import { execa } from "execa";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../../src/log.js";
+import { el, textOf, type XmlElement } from "../../src/xmpp/element.js";
+import { createXmppSession, type XmppSession } from "../../src/xmpp/session.js";
+import type { AnnexSandbox } from "../support/annex.js";
+import { startLoopFixture, type LoopFixture } from "../support/loop-fixture.js";
+import type { ProsodyServer } from "../support/prosody.js";
+import { startRelay, type Relay } from "../support/relay.js";
+import { waitFor } from "../support/wait.js";
+
+const PASSWORDS = { alice: "alice-pw", bob: "bob-pw" };
+const FAST_RECONNECT = { reconnectMaxMs: 2_000 };
+
+let fx: LoopFixture<keyof typeof PASSWORDS>;
+let server: ProsodyServer;
+let box: AnnexSandbox;
+let ca: string;
+const sessions: XmppSession[] = [];
+const relays: Relay[] = [];
+
+beforeAll(async () => {
+  fx = await startLoopFixture({ accounts: PASSWORDS, clones: ["a", "b"], hubUser: "alice", hubConfigFile: ".git-annex-xmpprc.json" });
+  ({ server, box } = fx);
+  ca = await readFile(server.caFile, "utf8");
+  const installed = await fx.installHooks();
+  expect(installed.exitCode, installed.stderr).toBe(0);
+}, 120_000);
+
+afterEach(async () => {
+  await Promise.all(sessions.splice(0).map((s) => s.stop().catch(() => undefined)));
+  await fx?.stopDaemons();
+  await Promise.all(relays.splice(0).map((r) => r.close()));
+});
+
+afterAll(() => fx?.stop());
+
+function session(user: keyof typeof PASSWORDS, resource: string): XmppSession {
+  const created = createXmppSession({
+    jid: server.jid(user),
+    password: PASSWORDS[user],
+    resource,
+    endpoint: { host: server.host, port: server.port, tls: "starttls" },
+    ca,
+    log: silentLogger,
+  });
+  sessions.push(created);
+  return created;
+}
+
+/** Collects the bodies of chat messages a session receives. */
+function collectBodies(s: XmppSession): string[] {
+  const bodies: string[] = [];
+  s.on("stanza", (stanza: XmlElement) => {
+    const body = stanza.name === "message" ? stanza.children.find((c): c is XmlElement => typeof c !== "string" && c.name === "body") : undefined;
+    if (body) bodies.push(textOf(body));
+  });
+  return bodies;
+}
+
+async function sendMessages(from: XmppSession, to: string, first: number, count: number): Promise<void> {
+  for (let n = first; n < first + count; n++) await from.send(el("message", { to, type: "chat" }, el("body", {}, String(n))));
+  // RFC 6120 §10.1: once the ping is answered, the server has routed them all.
+  await from.ping(5_000);
+}
+
+const range = (first: number, count: number) => Array.from({ length: count }, (_, i) => String(first + i));
+
+describe("stream management in the session wrapper", () => {
+  it("is enabled after binding, resumable, and only when asked for", async () => {
+    const plain = session("alice", "plain");
+    await plain.start();
+    expect(plain.streamManagement).toBeUndefined();
+    expect(plain.resumeState()).toBeUndefined();
+
+    const managed = session("alice", "managed");
+    await managed.start({ streamManagement: true });
+    expect(managed.streamManagement).toEqual({ resumed: false, enabled: true, resumable: true, max: 600, refused: undefined });
+    expect(managed.resumeState()).toMatchObject({ fullJid: managed.fullJid });
+  });
+
+  it("acks what the server asks for through many stanzas, and a resume proves the count", async () => {
+    const listener = session("alice", "listener");
+    const jid = await listener.start({ streamManagement: true });
+    const received = collectBodies(listener);
+    const sender = session("bob", "sender");
+    await sender.start();
+    // prosody asks for an ack after every stanza it sends us, and ends the
+    // session when the answer counts stanzas it never sent.
+    await sendMessages(sender, jid, 0, 300);
+    await waitFor(() => received.length >= 300, { what: "300 messages at the listener" });
+    await listener.ping(5_000);
+    expect(received).toEqual(range(0, 300));
+
+    // Resuming sends our count ('h'): too high and prosody refuses, too low
+    // and it replays messages we already have.
+    listener.drop("test: link cut");
+    const state = listener.resumeState();
+    expect(state?.inbound).toBeGreaterThanOrEqual(300);
+    const resumed = session("alice", "listener");
+    expect(await resumed.start({ streamManagement: true, resume: state })).toBe(jid);
+    expect(resumed.streamManagement).toMatchObject({ resumed: true });
+    const after = collectBodies(resumed);
+    await sendMessages(sender, jid, 300, 5);
+    await waitFor(() => after.length >= 5, { what: "5 more messages after the resume" });
+    await resumed.ping(5_000);
+    expect(after).toEqual(range(300, 5));
+  });
+
+  it("gets what arrived while the link was down replayed on resume", async () => {
+    const listener = session("alice", "listener");
+    const jid = await listener.start({ streamManagement: true });
+    const sender = session("bob", "sender");
+    await sender.start();
+    listener.drop("test: link cut");
+    const state = listener.resumeState();
+    // The server keeps the session (hibernating) and queues these for it.
+    await sendMessages(sender, jid, 0, 3);
+    const resumed = session("alice", "listener");
+    await resumed.start({ streamManagement: true, resume: state });
+    expect(resumed.streamManagement).toMatchObject({ resumed: true });
+    // Registered after start(): the replay is held for the first handler.
+    const replayed = collectBodies(resumed);
+    await waitFor(() => replayed.length >= 3, { what: "3 replayed messages" });
+    expect(replayed).toEqual(range(0, 3));
+  });
+
+  it("binds a new session when the server refuses the resume", async () => {
+    const first = session("alice", "listener");
+    const firstJid = await first.start({ streamManagement: true });
+    const state = first.resumeState()!;
+    // A graceful stop ends the session on the server: nothing to resume.
+    await first.stop();
+    expect(first.resumeState()).toBeUndefined();
+    const second = session("alice", "listener");
+    const secondJid = await second.start({ streamManagement: true, resume: state });
+    expect(second.streamManagement).toMatchObject({ resumed: false, enabled: true, refused: expect.stringMatching(/^item-not-found/) });
+    expect(secondJid).not.toBe(firstJid);
+    await second.ping(5_000);
+  });
+});
+
+/** A commit in A pushed to the hub, whose hook announces it as on another machine. */
+async function pushFromA(name: string): Promise<string> {
+  const cloneA = fx.clones[0]!;
+  await box.addAnnexedFile(cloneA, name, `content of ${name}\n`);
+  const commit = await box.gitOut(cloneA, ["rev-parse", "HEAD"]);
+  await execa("git", ["-C", cloneA, "annex", "sync", "--quiet", "--no-content"], { env: fx.hubMachineEnv, extendEnv: false, stdin: "ignore" });
+  return commit;
+}
+
+describe("listen with stream management", () => {
+  it("resumes after a dead link and syncs once, from the replayed announcement", async () => {
+    const cloneB = fx.clones[1]!;
+    const relay = await startRelay({ host: server.host, port: server.port });
+    relays.push(relay);
+    await fx.useAccount(cloneB, "alice", { ...FAST_RECONNECT, port: relay.port, idleProbeMs: 1_500, probeTimeoutMs: 1_500 });
+    const b = fx.listen(cloneB);
+    await b.waitForLine(/stream management on, resumable for 600 s/);
+    await b.waitForLine(/connected as alice@localhost\//);
+    await b.waitForLine(/sync finished/);
+
+    const since = b.lines.length;
+    relay.freeze();
+    // The server still thinks B is there: it sends the announcement into
+    // the frozen link and keeps it unacknowledged.
+    const commit = await pushFromA("while-frozen.txt");
+    await b.waitForLine(/disconnected \(dead link: no answer to a ping/, { since, timeoutMs: 15_000 });
+    relay.thaw();
+    await b.waitForLine(/stream resumed, \d+ stanza\(s\) replayed/, { since, timeoutMs: 40_000 });
+    await b.waitForLine(/connected as alice@localhost\/.* \(resumed\)/, { since });
+    await b.waitForLine(/no catch-up sync: the resumed stream lost nothing/, { since });
+    await fx.merged(cloneB, commit);
+    await b.waitForLine(/sync finished/, { since });
+    expect(b.count(/announcement from alice@localhost\//, since)).toBeGreaterThanOrEqual(1);
+    expect(b.count(/sync started: origin \(push from alice@localhost\//, since)).toBe(1);
+    expect(b.count(/sync started/, since)).toBe(1);
+    expect(b.count(/sync started: .*catch-up/, since)).toBe(0);
+    expect(b.count(/resume refused/, since)).toBe(0);
+  });
+
+  it("falls back to a new session and a catch-up when the server has forgotten the old one", async () => {
+    const cloneB = fx.clones[1]!;
+    await fx.useAccount(cloneB, "alice", FAST_RECONNECT);
+    const b = fx.listen(cloneB);
+    await b.waitForLine(/stream management on, resumable/);
+    await b.waitForLine(/sync finished/);
+    let since = b.lines.length;
+    // A restart loses every hibernating session.
+    await server.shutdown();
+    await b.waitForLine(/disconnected \(/, { since });
+    const commit = await pushFromA("while-restarting.txt");
+    since = b.lines.length;
+    await server.start();
+    await b.waitForLine(/resume refused: item-not-found.*, new session/, { since, timeoutMs: 30_000 });
+    await b.waitForLine(/connected as alice@localhost\//, { since });
+    await b.waitForLine(/sync started: origin \(catch-up after connect/, { since });
+    await fx.merged(cloneB, commit);
+    expect(b.count(/stream resumed/, since)).toBe(0);
+  });
+});
