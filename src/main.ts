@@ -12,6 +12,7 @@ import type { FastNotifyOutcome } from "./handoff/fast-notify.js";
 import { AppError, EXIT, UsageError } from "./errors.js";
 import { createLogger, type LogLevel } from "./log.js";
 import { readStdin } from "./stdin.js";
+import path from "node:path";
 
 interface GlobalArgs {
   config?: string;
@@ -118,6 +119,54 @@ export async function buildCli(argv: string[], signal: AbortSignal, fast?: FastN
       },
     )
     .command(
+      "configure",
+      "write the configuration file (the user's; --scope repo: the repository's private one), --check to log in",
+      (y) =>
+        y
+          .option("repo", repoOption)
+          .option("scope", { choices: ["user", "repo"] as const, default: "user" as const, describe: "which file to write" })
+          .option("jid", { type: "string", describe: "the account, e.g. alice@example.org" })
+          .option("server", { type: "string", describe: "host to connect to (default: SRV record of the JID's domain)" })
+          .option("port", { type: "number", describe: "port to connect to" })
+          .option("tls", { choices: ["starttls", "direct"] as const, describe: "how TLS starts" })
+          .option("ca", { type: "string", describe: "PEM file of an extra CA to trust" })
+          .option("buddy", { type: "string", array: true, describe: "another account whose announcements listen acts on (replaces the list)" })
+          .option("sealed", { type: "boolean", describe: "send announcements sealed" })
+          .option("set", { type: "string", array: true, describe: "KEY=VALUE for any key (VALUE read as JSON when it parses)" })
+          .option("unset", { type: "string", array: true, describe: "remove KEY from the file" })
+          .option("password-stdin", { type: "boolean", describe: "read the password from stdin into a 0600 credentials file" })
+          .option("check", { type: "boolean", describe: "log in with the result" }),
+      async (a) => {
+        const { run, parseAssignment } = await import("./commands/configure.js");
+        const set: Record<string, unknown> = Object.fromEntries((a.set ?? []).map((text) => parseAssignment(String(text))));
+        if (a.jid !== undefined) set.jid = a.jid;
+        if (a.server !== undefined) set.server = a.server;
+        if (a.port !== undefined) set.port = a.port;
+        if (a.tls !== undefined) set.tls = a.tls;
+        if (a.ca !== undefined) set.ca = path.resolve(process.cwd(), a.ca);
+        if (a.buddy !== undefined) set.buddies = a.buddy.map(String);
+        if (a.sealed !== undefined) set.sealed = a.sealed;
+        const password = a.passwordStdin ? firstLine(await readStdin(), "--password-stdin") : undefined;
+        await run(contextFrom(a, signal), {
+          ...(a.repo ? { repo: a.repo } : {}),
+          scope: a.scope,
+          set,
+          unset: (a.unset ?? []).map(String),
+          ...(password !== undefined ? { password } : {}),
+          check: Boolean(a.check),
+        });
+      },
+    )
+    .command(
+      "status",
+      "what runs for this repository: listen, hand-off socket, spool, hooks, signing, last sync (no login)",
+      (y) => y.option("repo", repoOption).option("json", { type: "boolean", describe: "machine-readable output" }),
+      async (a) => {
+        const { run } = await import("./commands/status.js");
+        await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}), json: Boolean(a.json) });
+      },
+    )
+    .command(
       "doctor",
       "check git-annex, the repository, the configuration, the login, hooks and remotes",
       (y) =>
@@ -139,6 +188,13 @@ export async function buildCli(argv: string[], signal: AbortSignal, fast?: FastN
       if (error) throw error;
       throw new UsageError(message, "see git-annex-xmpp --help");
     });
+}
+
+/** The first line of `text`: a password piped in, with or without its newline. */
+function firstLine(text: string, flag: string): string {
+  const line = text.split(/\r?\n/)[0] ?? "";
+  if (line === "") throw new UsageError(`${flag}: nothing on stdin`, "e.g. printf '%s\\n' \"$PASSWORD\" | git-annex-xmpp configure --password-stdin");
+  return line;
 }
 
 function positive(value: number, flag: string): number {

@@ -63,7 +63,8 @@ function listen(server: Server, path: string): Promise<boolean> {
   });
 }
 
-function answers(path: string): Promise<boolean> {
+/** Whether a daemon accepts connections on `path`. */
+export function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createConnection(path);
     probe.once("connect", () => {

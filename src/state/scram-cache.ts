@@ -12,9 +12,9 @@
  * server, JID, hash, iteration count and salt: when the server's salt or
  * count changes (a password change), the old entry simply stops matching.
  */
-import { randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "./atomic-write.js";
 import type { SaltedPasswordCache, ScramHash } from "../xmpp/scram.js";
 
 export const SCRAM_CACHE_FILE = "scram-keys.json";
@@ -49,12 +49,7 @@ async function readCache(path: string): Promise<CacheFile> {
 }
 
 async function writeCache(path: string, cache: CacheFile): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  // Write-then-rename: a concurrent reader sees the old file or the new one, never half.
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  await writeFile(temp, `${JSON.stringify(cache, null, 2)}\n`, { mode: 0o600 });
-  await chmod(temp, 0o600);
-  await rename(temp, path);
+  await writeFileAtomic(path, `${JSON.stringify(cache, null, 2)}\n`, { mode: 0o600, dirMode: 0o700 });
 }
 
 /** A SaltedPasswordCache for one account, backed by `path`. */

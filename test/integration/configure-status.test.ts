@@ -1,0 +1,119 @@
+/**
+ * `configure` and `status` on a real server and real repositories: a user
+ * who starts from nothing gets a working login without learning where the
+ * files live, and `status` tells what runs for a repository from local state.
+ */
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAnnexSandbox, type AnnexSandbox } from "../support/annex.js";
+import { runCli, startDaemon, type Daemon } from "../support/cli.js";
+import { startProsody, type ProsodyServer } from "../support/prosody.js";
+
+const PASSWORD = "c0nfigure-pw";
+let server: ProsodyServer;
+let box: AnnexSandbox;
+let hub: string;
+let clone: string;
+let userDir: string;
+
+beforeAll(async () => {
+  server = await startProsody({ accounts: { alice: PASSWORD } });
+  box = await createAnnexSandbox();
+  hub = await box.makeHub(join(box.root, "hub.git"));
+  clone = await box.cloneRepo(hub, join(box.root, "clone"), "clone");
+  await box.addAnnexedFile(clone, "one.txt", "one\n");
+  await box.git(clone, ["annex", "sync", "--quiet", "--content"]);
+  userDir = join(box.home, ".config", "git-annex-xmpp");
+}, 60_000);
+
+afterAll(async () => {
+  await box?.cleanup();
+  await server?.stop();
+});
+
+const mode = async (file: string) => (await stat(file)).mode & 0o777;
+
+describe("configure", () => {
+  it("writes the user's file and a 0600 credentials file, then logs in with --check", async () => {
+    const set = await runCli(
+      ["configure", "--jid", server.jid("alice"), "--server", server.host, "--port", String(server.port), "--ca", server.caFile],
+      { env: box.env, cwd: box.root },
+    );
+    expect(set.exitCode, set.stderr).toBe(0);
+    const file = join(userDir, "config.json");
+    expect(JSON.parse(await readFile(file, "utf8"))).toEqual({ jid: server.jid("alice"), server: server.host, port: server.port, ca: server.caFile });
+
+    const login = await runCli(["configure", "--password-stdin", "--check"], { env: box.env, cwd: box.root, input: `${PASSWORD}\n` });
+    expect(login.exitCode, login.stderr).toBe(0);
+    expect(login.stdout).toMatch(/^logged in as alice@localhost\/\S+ in \d+ ms$/m);
+    expect(login.stdout + login.stderr).not.toContain(PASSWORD);
+    expect(await readFile(join(userDir, "credentials"), "utf8")).toBe(`${PASSWORD}\n`);
+    expect(await mode(join(userDir, "credentials"))).toBe(0o600);
+    expect(await mode(file)).toBe(0o600);
+  });
+
+  it("refuses a bad value, naming the key, and changes nothing", async () => {
+    const file = join(userDir, "config.json");
+    const before = await readFile(file, "utf8");
+    const bad = await runCli(["configure", "--set", "port=70000"], { env: box.env, cwd: box.root });
+    expect(bad.exitCode).toBe(78);
+    expect(bad.stderr).toContain("`port` must be a port number");
+    const unknown = await runCli(["configure", "--set", "colour=blue"], { env: box.env, cwd: box.root });
+    expect(unknown.exitCode).toBe(78);
+    expect(unknown.stderr).toContain("unknown configuration key `colour`");
+    const password = await runCli(["configure", "--set", "password=x"], { env: box.env, cwd: box.root });
+    expect(password.exitCode).toBe(2);
+    expect(await readFile(file, "utf8")).toBe(before);
+  });
+
+  it("--scope repo writes a clone's private file (inside .git), never its work tree", async () => {
+    const result = await runCli(["configure", "--scope", "repo", "--repo", clone, "--set", "fullScanEveryMs=3600000"], { env: box.env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const file = join(clone, ".git", "git-annex-xmpp.config.json");
+    expect(JSON.parse(await readFile(file, "utf8"))).toEqual({ fullScanEveryMs: 3_600_000 });
+    const shown = await runCli(["configure", "--repo", clone], { env: box.env });
+    expect(shown.stdout).toContain(`files read: ${join(userDir, "config.json")}, ${file}`);
+    expect(shown.stdout).toMatch(/^ {2}fullScanEveryMs: 3600000$/m);
+  });
+});
+
+describe("status", () => {
+  let listener: Daemon | undefined;
+  afterAll(() => listener?.stop());
+
+  it("reports a hub's hooks and secret, and announcements waiting in the spool", async () => {
+    expect((await runCli(["install-hooks", "--repo", hub], { env: box.env })).exitCode).toBe(0);
+    // Nothing listens on port 1: notify spools.
+    const spooled = await runCli(["notify", "--repo", hub, "--timeout", "2000"], { env: { ...box.env, GIT_ANNEX_XMPP_PORT: "1" } });
+    expect(spooled.exitCode, spooled.stderr).toBe(0);
+    const result = await runCli(["status", "--repo", hub, "--json"], { env: box.env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ account: server.jid("alice"), listen: null, hooks: ["post-receive"], signed: true, lastSync: null });
+    expect(report.spool.waiting).toBe(1);
+    expect(report.handoff.answering).toBe(false);
+    const text = await runCli(["status", "--repo", hub], { env: box.env });
+    expect(text.stdout).toMatch(/^listen: +not running/m);
+    expect(text.stdout).toMatch(/^spool: +1 announcement\(s\) waiting, oldest from \d{4}-/m);
+  });
+
+  it("reports a clone's running listen, its socket and its last sync", async () => {
+    listener = startDaemon(["listen", "--repo", clone], { env: box.env });
+    await listener.waitForLine(/sync finished/, { timeoutMs: 30_000 });
+    const result = await runCli(["status", "--repo", clone, "--json"], { env: box.env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.listen.pid).toBe(listener.process.pid);
+    expect(report.handoff.answering).toBe(true);
+    expect(report.lastSync.pendingTransfers).toBe(0);
+    // The listen flushed the hub's spooled announcement once it was online.
+    expect(report.spool.waiting).toBe(0);
+  });
+
+  it("says what is wrong with a directory that is not a repository", async () => {
+    const result = await runCli(["status", "--repo", join(box.root, "nowhere")], { env: box.env });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("is not a git-annex repository");
+  });
+});
