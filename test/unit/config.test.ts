@@ -499,3 +499,16 @@ describe("with files", () => {
     });
   });
 });
+
+describe("configure --set KEY=VALUE", () => {
+  it("reads the value as JSON when it parses, else as text", async () => {
+    const { parseAssignment } = await import("../../src/commands/configure.js");
+    expect(parseAssignment("port=5223")).toEqual(["port", 5223]);
+    expect(parseAssignment("sealed=true")).toEqual(["sealed", true]);
+    expect(parseAssignment('buddies=["b@x.org"]')).toEqual(["buddies", ["b@x.org"]]);
+    expect(parseAssignment("server=xmpp.example.org")).toEqual(["server", "xmpp.example.org"]);
+    expect(parseAssignment("resource=a=b")).toEqual(["resource", "a=b"]);
+    expect(() => parseAssignment("=x")).toThrow(/KEY=VALUE/);
+    expect(() => parseAssignment("port")).toThrow(/KEY=VALUE/);
+  });
+});
