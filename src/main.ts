@@ -141,6 +141,7 @@ export async function buildCli(argv: string[], signal: AbortSignal, fast?: FastN
         const set: Record<string, unknown> = Object.fromEntries((a.set ?? []).map((text) => parseAssignment(String(text))));
         if (a.jid !== undefined) set.jid = a.jid;
         if (a.server !== undefined) set.server = a.server;
+        if (a.port !== undefined && !Number.isInteger(a.port)) throw new UsageError("--port must be a port number (1-65535)");
         if (a.port !== undefined) set.port = a.port;
         if (a.tls !== undefined) set.tls = a.tls;
         if (a.ca !== undefined) set.ca = path.resolve(process.cwd(), a.ca);

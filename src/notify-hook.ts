@@ -25,5 +25,9 @@ async function run(argv: string[]): Promise<void> {
   process.exit();
 }
 
-// No top-level await: the bundle is CommonJS.
-void run(process.argv.slice(2));
+// No top-level await: the bundle is CommonJS. main() maps its own errors
+// to exit codes; this catches what fails before it (a broken install).
+run(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`git-annex-xmpp: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(70);
+});

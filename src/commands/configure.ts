@@ -14,7 +14,7 @@ import path from "node:path";
 import { loadConfig, resolveCredentials, userConfigDir, userStateDir } from "../config/load.js";
 import { GIT_DIR_PLACES, MODULE, REPO_PLACES, USER_PLACES } from "../config/places.js";
 import { parseConfig, type Config } from "../config/schema.js";
-import { ConfigError, UsageError } from "../errors.js";
+import { ConfigError, NotAnnexRepoError, UsageError } from "../errors.js";
 import { resolveRepo } from "../git/repo.js";
 import { createSession } from "../services/connect.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
@@ -53,7 +53,7 @@ interface Target {
 }
 
 export async function run(ctx: CommandContext, args: ConfigureArgs): Promise<void> {
-  if ("password" in args.set || args.unset.includes("password")) {
+  if ("password" in args.set) {
     throw new UsageError("the password is not set with --set", "pipe it to --password-stdin; it goes to a credentials file (0600)");
   }
   const target = await targetFor(ctx, args);
@@ -63,21 +63,42 @@ export async function run(ctx: CommandContext, args: ConfigureArgs): Promise<voi
     const values = await readValues(target.file);
     for (const key of args.unset) delete values[key];
     Object.assign(values, args.set);
-    // The user directory's credentials file is found by default; another one is named.
-    if (args.password !== undefined && args.scope === "repo") values.credentialsFile = target.credentials;
+    let credentials = target.credentials;
+    if (args.password !== undefined) {
+      // A password in the file would win over the credentials file (load.ts).
+      delete values.password;
+      // A credentials file the configuration names is where the password goes;
+      // else the default one, named (relatively) unless the loader finds it anyway.
+      const named = typeof values.credentialsFile === "string" ? values.credentialsFile : undefined;
+      if (named !== undefined) credentials = path.resolve(path.dirname(target.file), named);
+      else if (args.scope === "repo") values.credentialsFile = path.basename(target.credentials);
+    }
     // Checked as the loader will check it, before anything is written.
     parseConfig([{ source: target.file, values }]);
     if (args.password !== undefined) {
-      await writeFileAtomic(target.credentials, `${args.password}\n`, { mode: 0o600, dirMode: 0o700 });
-      ctx.out(`wrote the password to ${target.credentials} (mode 0600)`);
+      await writeFileAtomic(credentials, `${args.password}\n`, { mode: 0o600, dirMode: 0o700 });
+      ctx.out(`wrote the password to ${credentials} (mode 0600)`);
     }
-    await writeFileAtomic(target.file, `${JSON.stringify(values, null, 2)}\n`, { mode: 0o600, dirMode: 0o700 });
-    const shown = Object.entries(values).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+    // Private when it holds a password (load.ts insists); else readable as the
+    // directory allows, e.g. by the other pushers of a group-shared hub.
+    await writeFileAtomic(target.file, `${JSON.stringify(values, null, 2)}\n`, { mode: "password" in values ? 0o600 : 0o644, dirMode: 0o700 });
+    const shown = Object.entries(values).map(([k, v]) => `${k}=${k === "password" ? "(set)" : JSON.stringify(v)}`);
     ctx.out(`wrote ${target.file}: ${shown.join(", ") || "(empty)"}`);
+    if (args.password !== undefined) await warnIfOverridden(ctx, args, credentials);
   } else {
     await showEffective(ctx, args, target);
   }
   if (args.check) await checkLogin(ctx, args);
+}
+
+/** A password elsewhere (environment, another file) that still wins over the one just written. */
+async function warnIfOverridden(ctx: CommandContext, args: ConfigureArgs, written: string): Promise<void> {
+  const loaded = await effectiveConfig(ctx, args);
+  const credentials = await resolveCredentials(loaded.config, loaded.userDir).catch(() => undefined);
+  if (credentials && credentials.source !== written) {
+    const where = credentials.source === "configuration" ? "`password` in the environment (GIT_ANNEX_XMPP_PASSWORD) or another configuration file" : credentials.source;
+    ctx.log.warn(`the password just written is not the one used: ${where} takes precedence (files read: ${loaded.files.join(", ") || "none"})`);
+  }
 }
 
 async function targetFor(ctx: CommandContext, args: ConfigureArgs): Promise<Target> {
@@ -95,20 +116,21 @@ async function targetFor(ctx: CommandContext, args: ConfigureArgs): Promise<Targ
 }
 
 /**
- * The loader reads the first place of a directory that exists (and for
- * package.json, has our key): a file before ours would win, and what we
- * write would silently not count.
+ * The loader reads one file a directory: the first place that exists and is
+ * not empty (package.json only with our key). Another file there is either
+ * the one that counts (what we write would not) or one our file would
+ * silently switch off: either way, refuse and name it.
  */
 async function refuseShadowed(target: Target): Promise<void> {
   const dir = path.dirname(target.file);
   for (const place of target.places) {
     const file = path.join(dir, place);
-    if (file === target.file) return;
+    if (file === target.file) continue;
     const text = await readFile(file, "utf8").catch(() => undefined);
     if (text === undefined || text.trim() === "") continue;
     if (place === "package.json" && !text.includes(`"${MODULE}"`)) continue;
-    throw new ConfigError(`${file} comes before ${path.basename(target.file)} in that directory: what this command writes would not count`, {
-      hint: `edit ${file} by hand, or move its settings to ${target.file}`,
+    throw new ConfigError(`${file} already configures git-annex-xmpp there, and only one file a directory is read`, {
+      hint: `edit ${file} by hand, or move its settings to ${target.file} and remove it`,
     });
   }
 }
@@ -146,7 +168,12 @@ async function showEffective(ctx: CommandContext, args: ConfigureArgs, target: T
 
 /** The configuration notify and listen would use here: the repository's when there is one, else the user's alone. */
 async function effectiveConfig(ctx: CommandContext, args: ConfigureArgs) {
-  const inRepo = await repoAndConfig(ctx, args.repo).catch(() => undefined);
+  // Outside a repository only the user's file (and the environment) apply; a
+  // broken repository configuration is an error here as it is for notify.
+  const inRepo = await repoAndConfig(ctx, args.repo).catch((error: unknown) => {
+    if (error instanceof NotAnnexRepoError && args.repo === undefined) return undefined;
+    throw error;
+  });
   if (inRepo) return inRepo.loaded;
   return loadConfig({ env: ctx.env, ...(ctx.configPath ? { explicitFile: path.resolve(ctx.cwd, ctx.configPath) } : {}) });
 }

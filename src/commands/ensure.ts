@@ -13,7 +13,7 @@ import { AppError } from "../errors.js";
 import { requireAnnexUuid } from "../git/repo.js";
 import { fnv1a } from "../handoff/paths.js";
 import { runningListener } from "../lock/repo-lock.js";
-import { spawnDetachedCli } from "../services/background.js";
+import { LOG_ROTATE_BYTES, rotateLog, spawnDetachedCli } from "../services/background.js";
 import { repoAndConfig } from "./common.js";
 import type { CommandContext } from "./context.js";
 
@@ -34,11 +34,13 @@ export async function run(ctx: CommandContext, args: EnsureArgs): Promise<void> 
   requireAnnexUuid(repo);
   await resolveCredentials(loaded.config, loaded.userDir, userStateDir(ctx.env));
   const running = await runningListener(repo.gitDir);
+  const logFile = listenLogFile(userStateDir(ctx.env), repo.dir);
   if (running) {
+    // A healthy daemon runs for months: its log is kept in bounds from here.
+    rotateLog(logFile, LOG_ROTATE_BYTES, true);
     ctx.out(`listen already runs for ${repo.dir} (pid ${running.pid})`);
     return;
   }
-  const logFile = listenLogFile(userStateDir(ctx.env), repo.dir);
   const child = spawnDetachedCli(["listen", "--repo", repo.dir, ...(ctx.configPath ? ["--config", ctx.configPath] : [])], {
     logFile,
     env: ctx.env,

@@ -14,8 +14,9 @@
  */
 import { resolveCredentials } from "../config/load.js";
 import { userStateDir } from "../config/places.js";
-import { AppError, EXIT, TimeoutError, UsageError } from "../errors.js";
+import { AppError, ConfigError, EXIT, TimeoutError, UsageError } from "../errors.js";
 import { requireAnnexUuid } from "../git/repo.js";
+import { readAnnounceSecret } from "../git/secret.js";
 import { handOff } from "../handoff/client.js";
 import { socketPathFor } from "../handoff/paths.js";
 import type { Announcement } from "../notify/announcement.js";
@@ -50,11 +51,17 @@ export async function run(ctx: CommandContext, args: NotifyArgs): Promise<void> 
   // Without an account there is no spool either: that configuration error is fatal (78).
   if (!config.jid) await resolveCredentials(config, loaded.userDir);
   const jid = config.jid!;
-  const announcement: Announcement = { uuids, refs, createdAt: started, repo: repo.dir };
+  if (config.sealed && (await readAnnounceSecret(repo.dir)) === undefined) {
+    throw new ConfigError(`sealed mode, but ${repo.dir} has no announcement secret to seal with: nothing was announced`, {
+      key: "sealed",
+      hint: `git-annex-xmpp install-hooks --repo ${repo.dir} creates it; or set sealed: false`,
+    });
+  }
+  const announcement: Announcement = { uuids, refs, createdAt: started, repo: repo.dir, ...(config.sealed ? { sealed: true } : {}) };
   ctx.log.debug(`notify: ${uuids.join(",")} (${refs.length} refs) from ${repo.dir}`);
 
   if (!args.handOffTried) {
-    const request = { v: 1, op: "announce", jid, repo: repo.dir, uuids, refs, createdAt: started } as const;
+    const request = { v: 1, op: "announce", jid, repo: repo.dir, uuids, refs, createdAt: started, ...(config.sealed ? { sealed: true } : {}) } as const;
     const outcome = await handOff(socketPathFor(ctx.env, jid), request, Math.min(2_000, config.timeoutMs));
     if (outcome.accepted) {
       ctx.log.debug(`notify: handed off to listen (pid ${outcome.pid}) in ${Date.now() - started} ms`);

@@ -94,7 +94,7 @@ export async function tryFastNotify(argv: readonly string[], env: NodeJS.Process
   if (!config?.jid) return { handedOff: false, tried: false, ...keep, detail: "configuration needs the full loader" };
   const outcome = await handOff(
     socketPathFor(env, config.jid),
-    { v: 1, op: "announce", jid: config.jid, repo: resolve(cwd, args.repo ?? "."), refs, createdAt: started },
+    { v: 1, op: "announce", jid: config.jid, repo: resolve(cwd, args.repo ?? "."), refs, createdAt: started, ...(config.sealed ? { sealed: true } : {}) },
     Math.min(2_000, config.timeoutMs),
   );
   if (outcome.accepted) {

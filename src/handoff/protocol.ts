@@ -2,7 +2,7 @@
  * The hand-off protocol between `notify` and a running `listen` of the same
  * account, over a private unix socket: one JSON line each way.
  *
- *   → {"v":1,"op":"announce","jid":"…","repo":"/abs/dir","refs":[…],"createdAt":…[,"uuids":[…]]}
+ *   → {"v":1,"op":"announce","jid":"…","repo":"/abs/dir","refs":[…],"createdAt":…[,"uuids":[…]][,"sealed":true]}
  *   ← {"v":1,"ok":true,"pid":1234}   or   {"v":1,"ok":false,"error":"…"}
  *
  * "ok" means the daemon has the announcement on disk (its spool) and will
@@ -28,6 +28,8 @@ export interface HandoffRequest {
   uuids?: string[];
   refs: RefUpdate[];
   createdAt: number;
+  /** The sender's configuration asks for sealed mode: the daemon seals it whatever its own says. */
+  sealed?: boolean;
 }
 
 export type HandoffReply = { v: 1; ok: true; pid: number } | { v: 1; ok: false; error: string };
@@ -62,12 +64,16 @@ export function parseRequest(line: string): Parsed<HandoffRequest> {
     return { ok: false, reason: "`repo` must be an absolute path" };
   }
   // Reuse the spool's validation; a request without uuids gets a placeholder to pass it.
-  const checked = validateAnnouncement({ uuids: r.uuids ?? [""], refs: r.refs, createdAt: r.createdAt });
+  const checked = validateAnnouncement({ uuids: r.uuids ?? [""], refs: r.refs, createdAt: r.createdAt, sealed: r.sealed });
   if (!checked.ok) return { ok: false, reason: checked.reason };
-  const { refs, createdAt } = checked.announcement;
+  const { refs, createdAt, sealed } = checked.announcement;
   return {
     ok: true,
-    value: { v: 1, op: "announce", jid: r.jid, repo: r.repo, refs, createdAt, ...(r.uuids !== undefined ? { uuids: checked.announcement.uuids } : {}) },
+    value: {
+      v: 1, op: "announce", jid: r.jid, repo: r.repo, refs, createdAt,
+      ...(r.uuids !== undefined ? { uuids: checked.announcement.uuids } : {}),
+      ...(sealed ? { sealed } : {}),
+    },
   };
 }
 

@@ -4,6 +4,7 @@
  * whenever a session is online. listen.ts wires it with two calls.
  */
 import { userStateDir } from "../config/places.js";
+import { readAnnounceSecret } from "../git/secret.js";
 import type { Logger } from "../log.js";
 import type { DeliveryOptions } from "../services/announce.js";
 import { createSpoolCourier } from "../spool/courier.js";
@@ -42,6 +43,8 @@ export async function startAnnouncementRelay(options: RelayOptions): Promise<Ann
     jid: options.jid,
     spool,
     resolveUuid: options.resolveUuid,
+    hasSecret: async (dir) => (await readAnnounceSecret(dir)) !== undefined,
+    sealed: options.delivery.sealed,
     received: (announcement, request) => {
       log.info(`hand-off from notify: ${announcement.uuids.join(",")} (${announcement.refs.length} refs) for ${request.repo}`);
       courier.request();

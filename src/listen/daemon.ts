@@ -81,7 +81,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export async function runListener(deps: ListenerDeps): Promise<void> {
   const { log, signal } = deps;
-  // Remotes whose last sync failed (catch-up.ts: a resume does not retry them).
+  // Remotes whose last sync did not finish well: failed, or still running
+  // when the link died (catch-up.ts: a resume does not retry them).
   const failing = new Set<string>();
   const scheduler = createSyncScheduler<string>({
     debounceMs: deps.debounceMs,
@@ -90,11 +91,11 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
       const names = [...remotes].sort();
       const started = Date.now();
       log.info(`sync started: ${names.join(" ")} (${summarize(reasons)})`);
+      for (const name of names) failing.add(name);
       try {
         await deps.sync(names, signal);
         for (const name of names) failing.delete(name);
       } catch (error) {
-        for (const name of names) failing.add(name);
         throw new Error(`${names.join(" ")} after ${Date.now() - started} ms: ${(error as Error).message}`, { cause: error });
       }
       log.info(`sync finished: ${names.join(" ")} in ${Date.now() - started} ms`);
@@ -134,7 +135,12 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
       try {
         fullJid = await startWithin(session, deps.startTimeoutMs ?? 30_000, previous.resume);
       } catch (error) {
-        previous = { ...previous, resume: session.resumeState() };
+        // A session the server resumed keeps its presence and can be resumed
+        // again; a fresh one that failed before our presence went out must
+        // not be (a resume would skip the presence). An unanswered resume
+        // leaves the previous session's state in place.
+        const sm = session.streamManagement;
+        previous = { ...previous, resume: sm !== undefined && !sm.resumed && sm.enabled ? undefined : session.resumeState() };
         // A login abandoned by the timeout must not finish later unwatched.
         await session.stop().catch(() => undefined);
         if (isFatal(error)) throw error;
@@ -222,7 +228,13 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
     // only where the user allowed them; without a secret there is no choice.
     acceptUnsigned: deps.acceptUnsigned ?? secret === undefined,
     windowMs: deps.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS,
-    unseal: secret !== undefined && deps.remoteUuids ? createUnsealer(secret, await deps.remoteUuids().catch(() => [])) : undefined,
+    unseal: secret !== undefined && deps.remoteUuids ? createUnsealer(
+          secret,
+          await deps.remoteUuids().catch((error: unknown) => {
+            log.warn(`cannot list the remotes' UUIDs, sealed announcements will not be recognised: ${(error as Error).message}`);
+            return [];
+          }),
+        ) : undefined,
     hasObjects: deps.hasObjects,
     now: Date.now,
   };

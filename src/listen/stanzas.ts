@@ -24,7 +24,7 @@ export interface AnnouncementPolicy {
    * Maps the members of a signed push back to UUIDs where they are sealed
    * forms of our remotes' UUIDs (push-extension.ts createUnsealer).
    */
-  unseal?(members: readonly string[]): string[];
+  unseal?(members: readonly string[], nonce: string): string[];
   /** Whether every one of these objects is already in the repository. */
   hasObjects?(shas: string[]): Promise<boolean>;
   now(): number;
@@ -69,7 +69,7 @@ export async function handleStanza(stanza: XmlElement, ctx: StanzaContext): Prom
   if (ext === "rejected") return;
   // Only a signed push is unsealed: its MAC proves the sender holds the secret.
   const signed = ext !== undefined && ext.mac !== undefined && ctx.policy.secret !== undefined;
-  const uuids = signed && ctx.policy.unseal ? ctx.policy.unseal(decoded.uuids) : decoded.uuids;
+  const uuids = signed && ctx.policy.unseal ? ctx.policy.unseal(decoded.uuids, ext.nonce) : decoded.uuids;
   const sealed = uuids.some((u, i) => u !== decoded.uuids[i]);
   const described = describePresence({ ...decoded, uuids }) + (sealed ? " (sealed)" : "");
   ctx.log.info(`announcement from ${from}: ${described}${ext ? ` (${ext.refs.length} refs)` : ""}`);

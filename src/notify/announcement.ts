@@ -18,6 +18,8 @@ export interface Announcement {
   createdAt: number;
   /** The announcing repository on this machine: its secret signs the announcement. */
   repo?: string;
+  /** Its configuration asks for sealed mode (so whoever delivers it seals it). */
+  sealed?: boolean;
 }
 
 /** Merge announcements into one: the union of UUIDs, the latest SHA per ref. */
@@ -33,7 +35,9 @@ export function mergeAnnouncements(list: readonly Announcement[]): Announcement 
   }
   // One repository's secret signs a presence: callers merge per repository.
   const repo = sorted.every((a) => a.repo === sorted[0]?.repo) ? sorted[0]?.repo : undefined;
-  return { uuids, refs: [...refs.values()], createdAt: sorted.at(-1)?.createdAt ?? 0, ...(repo ? { repo } : {}) };
+  // One sealed part seals the whole.
+  const sealed = sorted.some((a) => a.sealed) ? { sealed: true } : {};
+  return { uuids, refs: [...refs.values()], createdAt: sorted.at(-1)?.createdAt ?? 0, ...(repo ? { repo } : {}), ...sealed };
 }
 
 export interface EncodeOptions {
@@ -65,8 +69,9 @@ export function encodeAnnouncement(announcement: Announcement, options: EncodeOp
   const refs = listed.map((r) => ({ name: r.ref, new: r.new }));
   if (refs.length === 0 && options.secret === undefined) return encodePushPresence(announcement.uuids);
   const { secret } = options;
+  const nonce = options.nonce ?? newNonce();
   // The MAC covers the members as sent, sealed or not.
-  const members = options.sealed && secret !== undefined ? announcement.uuids.map((u) => sealUuid(secret, u)) : announcement.uuids;
-  const ext = { ts: options.now ?? Date.now(), nonce: options.nonce ?? newNonce(), refs };
+  const members = options.sealed && secret !== undefined ? announcement.uuids.map((u) => sealUuid(secret, nonce, u)) : announcement.uuids;
+  const ext = { ts: options.now ?? Date.now(), nonce, refs };
   return encodePushPresence(members, [encodePushExtension(members, ext, secret)]);
 }

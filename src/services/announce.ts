@@ -19,10 +19,14 @@ export interface DeliveryOptions {
 
 export async function deliverAnnouncement(session: XmppSession, announcement: Announcement, options: DeliveryOptions): Promise<void> {
   const secret = announcement.repo ? await readAnnounceSecret(announcement.repo) : undefined;
-  if (options.sealed && secret === undefined) {
-    options.log?.warn(`sent unsealed: ${announcement.repo ?? "the announcing repository"} has no announcement secret (git-annex-xmpp install-hooks creates it)`);
+  const sealed = announcement.sealed === true || options.sealed;
+  if (sealed && secret === undefined) {
+    // Never in the clear what was asked to be sealed (notify and the
+    // hand-off refuse this up front; here the secret went away since).
+    options.log?.error(`not sent: sealed mode, but ${announcement.repo ?? "the announcing repository"} has no announcement secret`);
+    return;
   }
-  await session.send(encodeAnnouncement(announcement, { secret, sealed: options.sealed }));
+  await session.send(encodeAnnouncement(announcement, { secret, sealed }));
   // RFC 6120 §10.1: a server handles one stream's stanzas in order, so once
   // it answers a ping sent after the presence, it has processed (and fanned
   // out) the presence.

@@ -1,12 +1,13 @@
 /**
  * Starting our own CLI as a detached background process (for `ensure`):
  * its own session, stdin closed, stdout and stderr appended to a private
- * log file, not waited for. The log is rotated when a daemon starts: one
- * that has grown past LOG_ROTATE_BYTES becomes `<log>.1` (replacing the
- * previous one), so months of restarts by cron keep at most two logs.
+ * log file, not waited for. The log is rotated when it has grown past
+ * LOG_ROTATE_BYTES: `<log>.1` replaces the previous one, so a daemon that
+ * cron keeps alive (`ensure` rotates a running daemon's log in place) keeps
+ * at most two logs.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdirSync, openSync, renameSync, statSync } from "node:fs";
+import { closeSync, copyFileSync, mkdirSync, openSync, renameSync, statSync, truncateSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -15,17 +16,26 @@ export const CLI_PATH = fileURLToPath(new URL("../cli.js", import.meta.url));
 
 export const LOG_ROTATE_BYTES = 8 * 1024 * 1024;
 
-/** Moves `logFile` to `<logFile>.1` when it is at least `maxBytes` long; says whether it did. */
-export function rotateLog(logFile: string, maxBytes = LOG_ROTATE_BYTES): boolean {
-  let size: number;
+/**
+ * When `logFile` is at least `maxBytes` long, keeps it as `<logFile>.1` and
+ * starts it empty; says whether it did. `inPlace` (a daemon still writes to
+ * it, in append mode) copies and truncates instead of renaming, so the
+ * daemon's next line lands at the start of the same file. Never throws: a
+ * log that cannot be rotated must not keep a daemon from starting.
+ */
+export function rotateLog(logFile: string, maxBytes = LOG_ROTATE_BYTES, inPlace = false): boolean {
   try {
-    size = statSync(logFile).size;
+    if (statSync(logFile).size < maxBytes) return false;
+    if (inPlace) {
+      copyFileSync(logFile, `${logFile}.1`);
+      truncateSync(logFile, 0);
+    } else {
+      renameSync(logFile, `${logFile}.1`);
+    }
+    return true;
   } catch {
     return false;
   }
-  if (size < maxBytes) return false;
-  renameSync(logFile, `${logFile}.1`);
-  return true;
 }
 
 export function spawnDetachedCli(args: readonly string[], options: { logFile: string; env: NodeJS.ProcessEnv; cwd: string }): ChildProcess {

@@ -31,7 +31,8 @@ export function sortEntryNames(names: readonly string[]): string[] {
 export function serializeAnnouncement(announcement: Announcement): string {
   const refs = announcement.refs.map((r) => ({ ref: r.ref, ...(r.old ? { old: r.old } : {}), ...(r.new ? { new: r.new } : {}) }));
   const repo = announcement.repo ? { repo: announcement.repo } : {};
-  return `${JSON.stringify({ uuids: announcement.uuids, refs, createdAt: announcement.createdAt, ...repo })}\n`;
+  const sealed = announcement.sealed ? { sealed: true } : {};
+  return `${JSON.stringify({ uuids: announcement.uuids, refs, createdAt: announcement.createdAt, ...repo, ...sealed })}\n`;
 }
 
 const isString = (v: unknown, max = MAX_FIELD): v is string => typeof v === "string" && v.length <= max;
@@ -55,7 +56,9 @@ export function validateAnnouncement(value: unknown): { ok: true; announcement: 
   }
   if (v.repo !== undefined && (!isString(v.repo) || !v.repo.startsWith("/"))) return { ok: false, reason: "`repo` must be an absolute path" };
   const repo = typeof v.repo === "string" ? { repo: v.repo } : {};
-  return { ok: true, announcement: { uuids: v.uuids as string[], refs, createdAt: v.createdAt, ...repo } };
+  if (v.sealed !== undefined && typeof v.sealed !== "boolean") return { ok: false, reason: "`sealed` must be true or false" };
+  const sealed = v.sealed === true ? { sealed: true } : {};
+  return { ok: true, announcement: { uuids: v.uuids as string[], refs, createdAt: v.createdAt, ...repo, ...sealed } };
 }
 
 function validateRef(value: unknown): RefUpdate | undefined {

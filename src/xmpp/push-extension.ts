@@ -12,10 +12,13 @@
  * text of the push's UUIDs, ts, nonce and refs (see canonicalText). Pure:
  * time, nonce and secret are passed in.
  *
- * Sealed mode: the `push` value carries keyed hashes of the UUIDs
- * (sealUuid), shaped like UUIDs, so that the server and buddies cannot tell
- * which repositories sync with what, nor that the presence is sealed.
- * Only a listener holding the secret maps them back (createUnsealer).
+ * Sealed mode: the `push` value carries keyed hashes of the UUIDs, salted
+ * with the announcement's nonce (sealUuid) and shaped like git-annex's
+ * version-4 UUIDs, so that the server and buddies cannot tell which
+ * repositories sync with what, cannot link two announcements of one
+ * repository by its tag, and cannot tell a sealed push from a plain one by
+ * its `push` value. Only a listener holding the secret maps them back
+ * (createUnsealer). Ref names and commit ids stay readable.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { childElements, el, type XmlElement } from "./element.js";
@@ -60,25 +63,30 @@ export function canonicalText(uuids: readonly string[], ext: Omit<PushExtension,
 }
 
 /**
- * A UUID's sealed form: HMAC-SHA256 under the repository's secret, its
- * first 128 bits written as a UUID (8-4-4-4-12 lower-case hex). The same
- * UUID always seals to the same text: a listener finds it by sealing its
- * own remotes' UUIDs.
+ * A UUID's sealed form in one announcement: HMAC-SHA256 under the
+ * repository's secret over the announcement's nonce and the UUID, its first
+ * 128 bits written as a version-4 UUID (RFC 4122 version and variant bits
+ * set, as git-annex's own UUIDs have them). A listener finds its remotes by
+ * sealing their UUIDs with the same nonce.
  */
-export function sealUuid(secret: string, uuid: string): string {
-  const hex = createHmac("sha256", secret).update(`git-annex-xmpp seal 0\n${uuid}`, "utf8").digest("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+export function sealUuid(secret: string, nonce: string, uuid: string): string {
+  const hex = createHmac("sha256", secret).update(`git-annex-xmpp seal 1\n${nonce}\n${uuid}`, "utf8").digest("hex");
+  const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**
  * Maps the members of a signed push back to UUIDs: a member that is the
- * sealed form of one of `uuids` becomes that UUID; any other member is
- * kept as it is (an unsealed push, or a repository we do not know).
+ * sealed form, under the push's nonce, of one of `uuids` becomes that UUID;
+ * any other member is kept as it is (an unsealed push, or a repository we
+ * do not know).
  */
-export function createUnsealer(secret: string, uuids: Iterable<string>): (members: readonly string[]) => string[] {
-  const sealed = new Map<string, string>();
-  for (const uuid of uuids) sealed.set(sealUuid(secret, uuid), uuid);
-  return (members) => members.map((m) => sealed.get(m) ?? m);
+export function createUnsealer(secret: string, uuids: Iterable<string>): (members: readonly string[], nonce: string) => string[] {
+  const known = [...uuids];
+  return (members, nonce) => {
+    const sealed = new Map(known.map((uuid) => [sealUuid(secret, nonce, uuid), uuid]));
+    return members.map((m) => sealed.get(m) ?? m);
+  };
 }
 
 export function computeMac(secret: string, uuids: readonly string[], ext: Omit<PushExtension, "mac">): string {

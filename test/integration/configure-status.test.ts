@@ -3,7 +3,7 @@
  * who starts from nothing gets a working login without learning where the
  * files live, and `status` tells what runs for a repository from local state.
  */
-import { readFile, stat } from "node:fs/promises";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAnnexSandbox, type AnnexSandbox } from "../support/annex.js";
@@ -50,7 +50,34 @@ describe("configure", () => {
     expect(login.stdout + login.stderr).not.toContain(PASSWORD);
     expect(await readFile(join(userDir, "credentials"), "utf8")).toBe(`${PASSWORD}\n`);
     expect(await mode(join(userDir, "credentials"))).toBe(0o600);
-    expect(await mode(file)).toBe(0o600);
+    // No password in it: readable as any config file.
+    expect(await mode(file)).toBe(0o644);
+  });
+
+  it("a new password replaces one kept in the file (which would win), and is never printed", async () => {
+    const file = join(userDir, "config.json");
+    const values = JSON.parse(await readFile(file, "utf8"));
+    await writeFile(file, JSON.stringify({ ...values, password: "old-secret-pw" }), { mode: 0o600 });
+    const result = await runCli(["configure", "--password-stdin", "--check"], { env: box.env, cwd: box.root, input: `${PASSWORD}\n` });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout + result.stderr).not.toMatch(/old-secret-pw|c0nfigure-pw/);
+    expect(JSON.parse(await readFile(file, "utf8"))).not.toHaveProperty("password");
+    expect(result.stdout).toMatch(/^logged in as alice@localhost\//m);
+    // One that still wins from elsewhere is named.
+    const env = { ...box.env, GIT_ANNEX_XMPP_PASSWORD: "from-env" };
+    const overridden = await runCli(["configure", "--password-stdin"], { env, cwd: box.root, input: `${PASSWORD}\n` });
+    expect(overridden.stderr).toMatch(/warn: the password just written is not the one used: `password` in the environment/);
+  });
+
+  it("refuses to write next to another file of the same directory, which only one of would count", async () => {
+    await writeFile(join(userDir, "config.yaml"), "timeoutMs: 4000\n");
+    try {
+      const result = await runCli(["configure", "--sealed"], { env: box.env, cwd: box.root });
+      expect(result.exitCode).toBe(78);
+      expect(result.stderr).toContain(`${join(userDir, "config.yaml")} already configures git-annex-xmpp there`);
+    } finally {
+      await rm(join(userDir, "config.yaml"));
+    }
   });
 
   it("refuses a bad value, naming the key, and changes nothing", async () => {
@@ -65,6 +92,13 @@ describe("configure", () => {
     const password = await runCli(["configure", "--set", "password=x"], { env: box.env, cwd: box.root });
     expect(password.exitCode).toBe(2);
     expect(await readFile(file, "utf8")).toBe(before);
+  });
+
+  it("sealed mode without a secret to seal with: notify refuses (78) rather than announce in the clear", async () => {
+    const result = await runCli(["notify", "--repo", clone], { env: { ...box.env, GIT_ANNEX_XMPP_SEALED: "true" } });
+    expect(result.exitCode).toBe(78);
+    expect(result.stderr).toContain(`sealed mode, but ${clone} has no announcement secret to seal with: nothing was announced`);
+    expect(result.stderr).toContain("hint: git-annex-xmpp install-hooks");
   });
 
   it("--scope repo writes a clone's private file (inside .git), never its work tree", async () => {

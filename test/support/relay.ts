@@ -81,6 +81,7 @@ export async function startRelay(target: { host: string; port: number }): Promis
       }
     },
     thaw() {
+      if (!frozen) return;
       frozen = false;
       for (const { client, upstream } of pairs) {
         client.pipe(upstream);

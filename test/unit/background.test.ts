@@ -28,3 +28,22 @@ describe("rotateLog (ensure's daemon log)", () => {
     await expect(readFile(log, "utf8")).rejects.toThrow(/ENOENT/);
   });
 });
+
+describe("rotateLog in place (a daemon still appends to it)", () => {
+  it("copies to .1 and truncates: an O_APPEND writer goes on at the start of the same file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "gax-rotate-"));
+    try {
+      const log = join(dir, "listen.log");
+      await writeFile(log, "0123456789 old\n");
+      const { open } = await import("node:fs/promises");
+      const writer = await open(log, "a");
+      expect(rotateLog(log, 10, true)).toBe(true);
+      await writer.write("new\n");
+      await writer.close();
+      expect(await readFile(`${log}.1`, "utf8")).toBe("0123456789 old\n");
+      expect(await readFile(log, "utf8")).toBe("new\n");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

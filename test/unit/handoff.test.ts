@@ -106,6 +106,8 @@ describe("quickConfig and the socket", () => {
         jid: "alice@x",
         spool,
         resolveUuid: async () => U1,
+        hasSecret: async (repo) => repo !== "/no/secret",
+        sealed: false,
         received: (a) => received.push(...a.uuids),
       }),
     });
@@ -118,6 +120,12 @@ describe("quickConfig and the socket", () => {
       expect((await spool.readAll()).map((i) => i.announcement)).toEqual([{ uuids: [U1], refs: request.refs, createdAt: 9, repo: request.repo }]);
       const other = await handOff(path, { ...request, jid: "mallory@x" }, 2000);
       expect(other).toMatchObject({ accepted: false, reason: expect.stringMatching(/serves alice@x, not mallory@x/) });
+      // Sealed travels with the announcement; without a secret it is refused, never spooled to go out in the clear.
+      expect(await handOff(path, { ...request, createdAt: 10, sealed: true }, 2000)).toMatchObject({ accepted: true });
+      expect((await spool.readAll()).map((i) => i.announcement).at(-1)).toMatchObject({ createdAt: 10, sealed: true });
+      const clear = await handOff(path, { ...request, repo: "/no/secret", sealed: true }, 2000);
+      expect(clear).toMatchObject({ accepted: false, reason: expect.stringMatching(/sealed mode, but \/no\/secret has no announcement secret/) });
+      expect(await spool.list()).toHaveLength(2);
       // A second daemon of the account leaves the live socket alone.
       expect(await startHandoffServer({ path, log: silentLogger, accept: async () => undefined })).toBeUndefined();
     } finally {

@@ -98,15 +98,18 @@ describe("the refs element (DESIGN.md §2.2)", () => {
 
 describe("sealed mode (DESIGN.md §2.2)", () => {
   const OTHER = "5f0e7a36-2b1c-4d8e-9f60-000000000001";
-  const sealed = () => encodeAnnouncement({ ...announcement, uuids: [UUID, OTHER] }, { secret: SECRET, sealed: true, now: NOW, nonce: "n0nce-n0nce" });
+  const NONCE = "n0nce-n0nce";
+  const sealed = (nonce = NONCE) => encodeAnnouncement({ ...announcement, uuids: [UUID, OTHER] }, { secret: SECRET, sealed: true, now: NOW, nonce });
 
-  it("sends keyed hashes shaped like UUIDs, signed over what is sent", () => {
+  it("sends keyed hashes shaped like version-4 UUIDs, new for every announcement, signed over what is sent", () => {
     const xml = toXml(sealed());
     expect(xml).not.toContain(UUID);
     const { uuids, ext } = decode(sealed());
-    expect(uuids).toEqual([sealUuid(SECRET, UUID), sealUuid(SECRET, OTHER)]);
-    for (const member of uuids) expect(member).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    expect(sealUuid("another secret", UUID)).not.toBe(sealUuid(SECRET, UUID));
+    expect(uuids).toEqual([sealUuid(SECRET, NONCE, UUID), sealUuid(SECRET, NONCE, OTHER)]);
+    for (const member of uuids) expect(member).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(sealUuid("another secret", NONCE, UUID)).not.toBe(sealUuid(SECRET, NONCE, UUID));
+    // Two announcements of the same repository carry unrelated tags.
+    expect(decode(sealed("other-nonce")).uuids[0]).not.toBe(uuids[0]);
     expect(judgeAuthenticity(uuids, ext as never, { secret: SECRET, now: NOW, windowMs: 60_000 })).toEqual({ signed: true });
   });
 
@@ -115,9 +118,11 @@ describe("sealed mode (DESIGN.md §2.2)", () => {
     expect(uuids).toEqual([UUID]);
   });
 
-  it("a holder of the secret maps the members of our remotes back; others stay as sent", () => {
+  it("a holder of the secret maps the members of our remotes back, under the push's nonce; others stay as sent", () => {
     const unseal = createUnsealer(SECRET, [UUID]);
-    expect(unseal([sealUuid(SECRET, UUID), sealUuid(SECRET, OTHER), OTHER])).toEqual([UUID, sealUuid(SECRET, OTHER), OTHER]);
+    const members = [sealUuid(SECRET, NONCE, UUID), sealUuid(SECRET, NONCE, OTHER), OTHER];
+    expect(unseal(members, NONCE)).toEqual([UUID, sealUuid(SECRET, NONCE, OTHER), OTHER]);
+    expect(unseal(members, "another-nonce")).toEqual(members);
   });
 
   const listenerCtx = (requested: Array<readonly string[] | undefined>, acceptUnsigned: boolean): StanzaContext => ({
@@ -134,7 +139,7 @@ describe("sealed mode (DESIGN.md §2.2)", () => {
   it("the listener syncs the remote a signed sealed push names", async () => {
     const requested: Array<readonly string[] | undefined> = [];
     await handleStanza(received(sealed()), listenerCtx(requested, false));
-    expect(requested).toEqual([[UUID, sealUuid(SECRET, OTHER)]]);
+    expect(requested).toEqual([[UUID, sealUuid(SECRET, NONCE, OTHER)]]);
   });
 
   it("never unseals an unsigned push (its members could be replayed by anyone who saw them)", async () => {
@@ -142,6 +147,6 @@ describe("sealed mode (DESIGN.md §2.2)", () => {
     const presence = sealed();
     const stripped = { ...presence, children: presence.children.filter((c) => typeof c === "string" || c.name !== "refs") };
     await handleStanza(received(stripped), listenerCtx(requested, true));
-    expect(requested).toEqual([[sealUuid(SECRET, UUID), sealUuid(SECRET, OTHER)]]);
+    expect(requested).toEqual([[sealUuid(SECRET, NONCE, UUID), sealUuid(SECRET, NONCE, OTHER)]]);
   });
 });
