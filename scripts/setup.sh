@@ -29,9 +29,11 @@ done
 #   ca-certificates     system CA bundle (the "untrusted CA" harness test)
 # and the tests only:
 #   python3-slixmpp     second client, run with /usr/bin/python3 (test/support/slixmpp.ts)
-#   iproute2            ss, to check prosody listens on loopback only
+#   iproute2            ss, to check the servers listen on loopback only
+#   ejabberd            a second server, private per run (test/support/ejabberd.ts)
+#   procps              pgrep, to find a system ejabberd that the install started
 PACKAGES=(git git-annex prosody openssl ca-certificates)
-if [ -n "$with_tests" ]; then PACKAGES+=(python3-slixmpp iproute2); fi
+if [ -n "$with_tests" ]; then PACKAGES+=(python3-slixmpp iproute2 ejabberd procps); fi
 
 missing_packages() {
   if command -v dpkg-query >/dev/null 2>&1; then
@@ -49,6 +51,8 @@ missing_packages() {
   if [ -n "$with_tests" ]; then
     /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || echo python3-slixmpp
     command -v ss >/dev/null 2>&1 || echo iproute2
+    command -v ejabberdctl >/dev/null 2>&1 || echo ejabberd
+    command -v pgrep >/dev/null 2>&1 || echo procps
   fi
 }
 
@@ -64,6 +68,12 @@ as_root() {
   fi
 }
 
+# Debian's ejabberd runs its VM as the ejabberd user; the tests' own run as
+# the caller. Empty when pgrep or the user is missing.
+system_ejabberd_pids() {
+  pgrep -u ejabberd beam.smp 2>/dev/null || true
+}
+
 # A machine that has them all skips apt, so a slow or unreachable mirror
 # does not fail an otherwise ready machine.
 missing=$(missing_packages | tr '\n' ' ')
@@ -73,9 +83,9 @@ if [ -n "$missing" ]; then
     echo "setup.sh: apt-get not found; install these by hand: ${missing% }" >&2
     exit 1
   fi
-  # Debian's prosody package starts a system-wide server on install (port
-  # 5222, Debian's config with rate limits). The demo and the tests start
-  # their own, so forbid service starts during the install with a
+  # Debian's prosody and ejabberd packages start a system-wide server on
+  # install (port 5222 and more, Debian's configs with rate limits). The demo
+  # and the tests start their own, so forbid service starts during the install with a
   # policy-rc.d (exit 101 = "not allowed", see invoke-rc.d(8)), unless the
   # machine already has one; ours is removed again whatever happens.
   added_policy=""
@@ -89,10 +99,19 @@ if [ -n "$missing" ]; then
     added_policy=1
   fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+  ejabberd_before=$(system_ejabberd_pids)
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PACKAGES[@]}"
   remove_policy
   added_policy=""
   trap - EXIT
+  # A machine whose own policy-rc.d allows starts (or a real init that
+  # ignores it) may still have started Debian's ejabberd, an Erlang VM that
+  # keeps 5222 and the global epmd busy for nothing: stop the one this
+  # install started, never one that was already running.
+  if [ -n "$with_tests" ] && [ -z "$ejabberd_before" ] && [ -n "$(system_ejabberd_pids)" ]; then
+    echo "setup.sh: stopping the system ejabberd the install started (the tests run their own)"
+    as_root service ejabberd stop >/dev/null 2>&1 || as_root ejabberdctl stop >/dev/null 2>&1 || true
+  fi
 fi
 
 if [ -n "$with_npm" ]; then

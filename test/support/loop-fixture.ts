@@ -1,10 +1,11 @@
 /**
- * The whole loop as the integration tests set it up: a private prosody, a
- * throwaway home with the user config (server, port, CA), a bare hub and
- * clones made by git-annex with a first annexed commit synced to each, the
- * hub's account, and a `listen` per repository that the test stops after
- * each case. Each test file passes what differs (accounts, rosters, clones)
- * and keeps its own cases and assertions.
+ * The whole loop as the integration tests set it up: a private prosody (or
+ * ejabberd, through `startServer`), a throwaway home with the user config
+ * (server, port, CA), a bare hub and clones made by git-annex with a first
+ * annexed commit synced to each, the hub's account, and a `listen` per
+ * repository that the test stops after each case. Each test file passes
+ * what differs (accounts, rosters, clones) and keeps its own cases and
+ * assertions.
  */
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -12,8 +13,9 @@ import { createAnnexSandbox, type AnnexSandbox } from "./annex.js";
 import { runCli, startDaemon, type CliResult, type Daemon } from "./cli.js";
 import { startProsody, type ProsodyServer } from "./prosody.js";
 import { waitFor } from "./wait.js";
+import type { StartXmppServer, XmppTestServer } from "./xmpp-server.js";
 
-export interface LoopFixtureOptions<User extends string> {
+export interface LoopFixtureOptions<User extends string, Server extends XmppTestServer = ProsodyServer> {
   /** Account name → password. */
   accounts: Record<User, string>;
   rosters?: Array<[User, User]>;
@@ -23,10 +25,12 @@ export interface LoopFixtureOptions<User extends string> {
   hubUser: User;
   /** The hub's repository config file: any name src/config/places.ts REPO_PLACES lists. */
   hubConfigFile?: string;
+  /** Starts the XMPP server; startProsody unless told (e.g. startEjabberd). */
+  startServer?: StartXmppServer<Server>;
 }
 
-export interface LoopFixture<User extends string> {
-  server: ProsodyServer;
+export interface LoopFixture<User extends string, Server extends XmppTestServer = ProsodyServer> {
+  server: Server;
   box: AnnexSandbox;
   hub: string;
   hubUuid: string;
@@ -57,11 +61,15 @@ function repoConfigFile(repo: string, hub: string, hubConfigFile: string): strin
   return repo === hub ? join(hub, hubConfigFile) : join(repo, ".git", "git-annex-xmpp.config.json");
 }
 
-export async function startLoopFixture<User extends string>(options: LoopFixtureOptions<User>): Promise<LoopFixture<User>> {
+export async function startLoopFixture<User extends string, Server extends XmppTestServer = ProsodyServer>(
+  options: LoopFixtureOptions<User, Server>,
+): Promise<LoopFixture<User, Server>> {
   const box = await createAnnexSandbox();
-  let server: ProsodyServer | undefined;
+  // The default only fits the default type parameter: a caller naming another Server passes startServer.
+  const startServer = options.startServer ?? (startProsody as unknown as StartXmppServer<Server>);
+  let server: Server | undefined;
   try {
-    server = await startProsody({ accounts: options.accounts, rosters: options.rosters });
+    server = await startServer({ accounts: options.accounts, rosters: options.rosters });
     return await assembleLoop(box, server, options);
   } catch (error) {
     await server?.stop();
@@ -70,7 +78,9 @@ export async function startLoopFixture<User extends string>(options: LoopFixture
   }
 }
 
-async function assembleLoop<User extends string>(box: AnnexSandbox, server: ProsodyServer, options: LoopFixtureOptions<User>): Promise<LoopFixture<User>> {
+async function assembleLoop<User extends string, Server extends XmppTestServer>(
+  box: AnnexSandbox, server: Server, options: LoopFixtureOptions<User, Server>,
+): Promise<LoopFixture<User, Server>> {
   const { accounts, hubConfigFile = "git-annex-xmpp.config.json" } = options;
   // User-wide settings: where the server is, and the CA that signs its certificate.
   const userDir = join(box.home, ".config", "git-annex-xmpp");
