@@ -12,7 +12,7 @@
  * @xmpp/sasl-scram-sha-1 does, DESIGN.md §5), for the cost of xmpp.js's
  * own SCRAM. Prints figures; asserts nothing.
  *
- *   npm run build:tools && node .tools-dist/bench/login.js [runs] [prosody|ejabberd]
+ *   npm run bench:login [-- runs [prosody|ejabberd]]
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { pbkdf2Sync, webcrypto } from "node:crypto";
