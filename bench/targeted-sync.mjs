@@ -4,14 +4,16 @@
  * targeted transfers + push) against `git annex sync --content` on a twin
  * clone, at 2,000 and 20,000 annexed files, 10 new files arriving (5 wanted,
  * 5 not) with content in a directory special remote. Median of 5, each run
- * on a fresh copy of the same clone and hub. Also times the pull variants.
+ * on a fresh copy of the same clone and hub, the sizes interleaved. The
+ * listener runs as `listen` runs it (default pull method), and once more
+ * pulling with `git annex sync`. Also times the pull variants by hand.
  * Runs on dist/ (npm run bench:sync builds first). Prints figures; asserts nothing.
  *
  *   node bench/targeted-sync.mjs [sizes…]   e.g. 2000 20000 (the default)
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -116,38 +118,50 @@ function arrive(f) {
   annex(f.a, "sync", "--quiet", "--no-content", "origin");
 }
 
+/** Wall time, and the CPU time of this process and its waited-for children (less disturbed by other load). */
 async function timed(fn) {
+  const cpu0 = cpuMs();
   const start = performance.now();
   await fn();
-  return performance.now() - start;
+  return { wall: performance.now() - start, cpu: cpuMs() - cpu0 };
 }
 
-/** One fresh (hub, clone) pair per run: restore both from snapshots, then time `fn(clone)`. */
-async function series(f, runs, fn) {
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    copyTree(f.hubAfter, f.hub);
-    const clone = join(f.base, "run");
-    copyTree(f.b0, clone);
-    // A copy's index has stale stat data for every file; a long-lived clone's has not. Refresh it untimed.
-    sh(clone, "git", ["update-index", "-q", "--refresh"]);
-    times.push(await timed(() => fn(clone)));
-  }
-  return times;
+/** utime + stime + cutime + cstime of /proc/self/stat, in ms (clock ticks of 10 ms). */
+function cpuMs() {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0) * 10;
+}
+
+/** Restore a fresh (hub, clone) pair from the snapshots, then time `fn(clone)`. */
+async function once(f, fn) {
+  copyTree(f.hubAfter, f.hub);
+  const clone = join(f.base, "run");
+  copyTree(f.b0, clone);
+  // A copy's index has stale stat data for every file; a long-lived clone's has not. Refresh it untimed.
+  sh(clone, "git", ["update-index", "-q", "--refresh"]);
+  return timed(() => fn(clone));
 }
 
 const PULLS = {
   "git annex sync --no-content origin": (c) => annex(c, "sync", "--quiet", "--no-content", "origin"),
   "git annex sync --no-content --no-push origin": (c) => annex(c, "sync", "--quiet", "--no-content", "--no-push", "origin"),
-  "git fetch + git merge + git annex merge": (c) => {
+  "git fetch + git merge --ff-only + git annex merge": (c) => {
     git(c, "fetch", "-q", "origin");
-    git(c, "merge", "-q", "--no-edit", "origin/main", "origin/synced/main");
+    git(c, "merge", "-q", "--ff-only", "refs/remotes/origin/main", "refs/remotes/origin/synced/main");
     annex(c, "merge", "--quiet");
   },
   "push back: git annex sync --no-content --no-pull origin": (c) => annex(c, "sync", "--quiet", "--no-content", "--no-pull", "origin"),
+  "push back, clean tree: ... --no-commit --no-pull origin": (c) => annex(c, "sync", "--quiet", "--no-commit", "--no-content", "--no-pull", "origin"),
 };
 
-const results = [];
+const VARIANTS = {
+  targeted: async (c) => (await listenerSync(c, "git"))(["origin"]),
+  targetedAnnex: async (c) => (await listenerSync(c, "annex"))(["origin"]),
+  full: async (c) => annex(c, "sync", "--quiet", "--content"),
+};
+
+const fixtures = [];
 for (const n of SIZES) {
   const t0 = performance.now();
   const f = buildFixture(n);
@@ -157,40 +171,55 @@ for (const n of SIZES) {
   // has: the first merge into a fresh clone pays a one-time cost that grows
   // with the tree (git-annex's post-merge work, 1.3 s at 20,000 files here),
   // measured on its own below.
-  const firstMerge = await warmUp(f);
+  f.firstMerge = (await warmUp(f)).wall;
   arrive(f);
   f.hubAfter = join(f.base, "hub-after.git");
   copyTree(f.hub, f.hubAfter);
   console.log(`fixture ${n}: built in ${secs(performance.now() - t0)}`);
-  const row = { n, firstMerge };
-  row.targeted = await series(f, RUNS, async (c) => (await listenerSync(c, "annex"))(["origin"]));
-  row.targetedGit = await series(f, RUNS, async (c) => (await listenerSync(c, "git"))(["origin"]));
-  row.full = await series(f, RUNS, async (c) => annex(c, "sync", "--quiet", "--content"));
-  row.pulls = {};
-  for (const [name, fn] of Object.entries(PULLS)) row.pulls[name] = await series(f, PULL_RUNS, fn);
-  // Sanity: the same end state.
-  const check = join(f.base, "run");
-  copyTree(f.hubAfter, f.hub);
-  copyTree(f.b0, check);
-  await (await listenerSync(check, "annex"))(["origin"]);
-  row.got = annex(check, "find", "--in", "here", "new").split("\n").filter(Boolean).length;
-  results.push(row);
-  console.log(`${n} files: targeted ${secs(median(row.targeted))}, full ${secs(median(row.full))}`);
+  fixtures.push({ n, f, runs: { targeted: [], targetedAnnex: [], full: [] }, pulls: {} });
 }
 
-console.log("\nmedian of %d runs (pull variants: %d), fresh copies of the same clone (synced and merged before) and hub each run", RUNS, PULL_RUNS);
-for (const r of results) {
-  console.log(`\n${r.n} annexed files, 10 arriving (5 wanted; B got ${r.got} of them):`);
-  console.log(`  listener (annex pull + targeted + push)  ${secs(median(r.targeted))}   [${r.targeted.map((t) => (t / 1000).toFixed(2)).join(" ")}]`);
-  console.log(`  listener (git pull + targeted + push)    ${secs(median(r.targetedGit))}   [${r.targetedGit.map((t) => (t / 1000).toFixed(2)).join(" ")}]`);
-  console.log(`  git annex sync --content (twin)          ${secs(median(r.full))}   [${r.full.map((t) => (t / 1000).toFixed(2)).join(" ")}]`);
-  console.log(`  speed-up                                 ${(median(r.full) / median(r.targeted)).toFixed(1)}x`);
-  console.log(`  (one-time: the clone's first merge ever, in the fixture   ${secs(r.firstMerge)})`);
-  for (const [name, times] of Object.entries(r.pulls)) console.log(`  pull variant: ${name.padEnd(58)} ${secs(median(times))}`);
+// Runs interleave the sizes (and variants), so that load from other work
+// on the machine falls on all of them alike instead of on one series.
+for (let i = 0; i < RUNS; i++) {
+  for (const row of fixtures) {
+    for (const [name, fn] of Object.entries(VARIANTS)) row.runs[name].push(await once(row.f, fn));
+  }
 }
-if (results.length >= 2) {
-  const [small, large] = [results[0], results[results.length - 1]];
-  console.log(`\nlistener time ${large.n} vs ${small.n} files: ${(median(large.targeted) / median(small.targeted)).toFixed(2)}x`);
+for (let i = 0; i < PULL_RUNS; i++) {
+  for (const row of fixtures) {
+    for (const [name, fn] of Object.entries(PULLS)) (row.pulls[name] ??= []).push(await once(row.f, fn));
+  }
+}
+for (const row of fixtures) {
+  // Sanity: the listener ends where sync --content ends.
+  const inHere = async (fn) => {
+    await once(row.f, fn);
+    return annex(join(row.f.base, "run"), "find", "--in", "here").split("\n").filter(Boolean).sort().join("\n");
+  };
+  const [mine, theirs] = [await inHere(VARIANTS.targeted), await inHere(VARIANTS.full)];
+  row.got = mine.split("\n").filter((p) => p.startsWith("new/")).length;
+  row.same = mine === theirs;
+}
+
+const wall = (xs) => median(xs.map((x) => x.wall));
+const cpu = (xs) => median(xs.map((x) => x.cpu));
+const list = (xs) => xs.map((x) => (x.wall / 1000).toFixed(2)).join(" ");
+console.log("\nmedian of %d runs (pull variants: %d), sizes interleaved, fresh copies of the same clone (synced and merged before) and hub each run", RUNS, PULL_RUNS);
+console.log("wall time, then CPU time of all processes (less sensitive to other load on the machine)");
+for (const r of fixtures) {
+  console.log(`\n${r.n} annexed files, 10 arriving (5 wanted; B got ${r.got} of them; same files here as sync --content: ${r.same ? "yes" : "NO"}):`);
+  console.log(`  listener (default pull + targeted + push)  ${secs(wall(r.runs.targeted))}  cpu ${secs(cpu(r.runs.targeted))}   [${list(r.runs.targeted)}]`);
+  console.log(`  listener (pull with git annex sync)        ${secs(wall(r.runs.targetedAnnex))}  cpu ${secs(cpu(r.runs.targetedAnnex))}   [${list(r.runs.targetedAnnex)}]`);
+  console.log(`  git annex sync --content (twin)            ${secs(wall(r.runs.full))}  cpu ${secs(cpu(r.runs.full))}   [${list(r.runs.full)}]`);
+  console.log(`  speed-up                                   ${(wall(r.runs.full) / wall(r.runs.targeted)).toFixed(1)}x`);
+  console.log(`  (one-time: the clone's first merge ever, in the fixture   ${secs(r.f.firstMerge)})`);
+  for (const [name, times] of Object.entries(r.pulls)) console.log(`  pull variant: ${name.padEnd(58)} ${secs(wall(times))}  cpu ${secs(cpu(times))}`);
+}
+if (fixtures.length >= 2) {
+  const [small, large] = [fixtures[0], fixtures[fixtures.length - 1]];
+  const ratio = (name, of) => (of(large.runs[name]) / of(small.runs[name])).toFixed(2);
+  console.log(`\nlistener time ${large.n} vs ${small.n} files: ${ratio("targeted", wall)}x wall, ${ratio("targeted", cpu)}x cpu (pull with sync: ${ratio("targetedAnnex", wall)}x wall)`);
 }
 if (process.env.KEEP_TMP !== "1") {
   sh(root, "chmod", ["-R", "u+w", root]);

@@ -1,8 +1,10 @@
 /**
  * Pure helpers for git-annex keys as they appear in git objects: the
  * symlink target of a locked file, the pointer file of an unlocked one, and
- * the location-log paths of the `git-annex` branch. No I/O.
+ * the location-log paths of the `git-annex` branch, the hash directories
+ * git-annex files a key under. No I/O.
  */
+import { createHash } from "node:crypto";
 
 /**
  * git-annex's keyFile escaping (Annex/Locations.hs): a key becomes a file
@@ -94,4 +96,34 @@ export function isPolicyLogPath(path: string): boolean {
 export function linkTargetsFor(keyFile: string, hashDirs: readonly string[], depth: number): string[] {
   const up = "../".repeat(depth);
   return hashDirs.map((dir) => `${up}.git/annex/objects/${dir}${keyFile}/${keyFile}`);
+}
+
+/** The 32 characters of git-annex's display_32bits_as_dir (Utility/MD5.hs). */
+const DIR_CHARS = "0123456789zqjxkmvwgpfZQJXKMVWGPF";
+
+/** display_32bits_as_dir: eight 5-bit digits (6 bits apart), swapped in pairs, the last two dropped. */
+function display32BitsAsDir(word: number): string {
+  const digits: string[] = [];
+  // Haskell's shiftR of a Word32 by 32 or more is 0; JavaScript's >>> would wrap the shift.
+  for (let i = 0; i < 8; i++) digits.push(DIR_CHARS[6 * i >= 32 ? 0 : (word >>> (6 * i)) & 31]!);
+  let swapped = "";
+  for (let i = 0; i < 8; i += 2) swapped += digits[i + 1]! + digits[i]!;
+  return swapped.slice(0, 6);
+}
+
+/**
+ * `${hashdirmixed}` of `git annex examinekey` (Annex/DirHashes.hs): from
+ * the first little-endian 32-bit word of the key's MD5, `Xx/Yy/`. The
+ * objects directory of a non-bare repository uses it.
+ */
+export function hashDirMixed(key: string): string {
+  const word = createHash("md5").update(key, "utf8").digest().readUInt32LE(0);
+  const dir = display32BitsAsDir(word).slice(0, 4);
+  return `${dir.slice(0, 2)}/${dir.slice(2)}/`;
+}
+
+/** `${hashdirlower}`: the first six hex digits of the key's MD5, `xxx/yyy/` (bare repositories, annex.tune.objecthashlower). */
+export function hashDirLower(key: string): string {
+  const hex = createHash("md5").update(key, "utf8").digest("hex");
+  return `${hex.slice(0, 3)}/${hex.slice(3, 6)}/`;
 }

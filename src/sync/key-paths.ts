@@ -7,8 +7,8 @@
  * compute them and match one `git ls-tree -r`, reading no blob at all.
  */
 import { createHash } from "node:crypto";
-import { annex, git } from "../git/run.js";
-import { encodeKeyFile, linkTargetsFor } from "./annex-keys.js";
+import { git } from "../git/run.js";
+import { encodeKeyFile, hashDirLower, hashDirMixed, linkTargetsFor } from "./annex-keys.js";
 import { parseLsTree } from "./git-output.js";
 
 /** The blob id git gives `content` (sha1, or sha256 in a sha256 repository). */
@@ -38,17 +38,10 @@ export function candidateBlobs(
   return byBlob;
 }
 
-/** `git annex examinekey --batch`: one process for all keys. */
-async function hashDirsOf(repo: string, keys: readonly string[]): Promise<Map<string, string[]>> {
-  const result = await annex(repo, ["examinekey", "--batch", "--format=${hashdirmixed} ${hashdirlower}\n"], {
-    input: `${keys.join("\n")}\n`,
-  });
-  const lines = result.stdout.split("\n");
+/** Both hash directories of each key, computed here: no git-annex process. */
+function hashDirsOf(keys: Iterable<string>): Map<string, string[]> {
   const dirs = new Map<string, string[]>();
-  keys.forEach((key, index) => {
-    const line = lines[index] ?? "";
-    if (line !== "") dirs.set(key, line.split(" "));
-  });
+  for (const key of keys) dirs.set(key, [hashDirMixed(key), hashDirLower(key)]);
   return dirs;
 }
 
@@ -61,7 +54,7 @@ export async function pathsForKeys(repo: string, commit: string, keys: ReadonlyS
   if (entries.length === 0) return found;
   const maxDepth = entries.reduce((deepest, e) => Math.max(deepest, e.path.split("/").length - 1), 0);
   const algorithm = entries[0]!.id.length === 64 ? "sha256" : "sha1";
-  const byBlob = candidateBlobs(await hashDirsOf(repo, [...keys]), maxDepth, algorithm);
+  const byBlob = candidateBlobs(hashDirsOf(keys), maxDepth, algorithm);
   for (const entry of entries) {
     const key = byBlob.get(entry.id);
     if (key !== undefined) found.set(entry.path, key);

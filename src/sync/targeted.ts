@@ -12,7 +12,7 @@ import { formatSummary, type TransferProgress } from "./progress.js";
 import type { ProgressSink } from "./progress-line.js";
 import { pullRemotes, pushRemotes, type PullMethod } from "./pull.js";
 import { loadSyncState, saveSyncState, type SyncState } from "./state.js";
-import { isAncestor, readTips, rewrittenRefs, type Tips } from "./tips.js";
+import { createAncestry, readTips, rewrittenRefs, type Tips } from "./tips.js";
 import { runTransfers, type TransferTarget } from "./transfer.js";
 
 export interface TargetedSyncDeps {
@@ -22,6 +22,7 @@ export interface TargetedSyncDeps {
   /** Extra arguments for the `git annex sync` that pulls and pushes. */
   syncArgs: readonly string[];
   fullScanEveryMs: number;
+  /** How to pull; "git" (a fast-forward, else `git annex sync`) unless told. */
   pullMethod?: PullMethod;
   now?: () => number;
   /** Where transfer progress goes (a terminal line); nowhere when undefined. */
@@ -36,15 +37,19 @@ export function createTargetedSync(deps: TargetedSyncDeps): TargetedSync {
   return async (remotes, signal) => {
     const state = await loadSyncState(gitDir);
     const clock = startClock();
-    await pullRemotes(dir, remotes, deps.pullMethod ?? "annex", { syncArgs: deps.syncArgs, signal });
+    const known = await listAnnexRemotes(dir);
+    const pulled = await pullRemotes(dir, remotes, deps.pullMethod ?? "git", { syncArgs: deps.syncArgs, signal, remotes: known });
+    if (pulled.method === "annex") deps.log.debug(`pulled with git annex sync: ${pulled.reason}`);
     const pullMs = clock();
     const after = await readTips(dir, remotes);
     const { plan, target } = await decide(dir, state, after, remotes, { now: now(), everyMs: deps.fullScanEveryMs });
     if (plan.kind === "full") deps.log.info(`full transfer scan: ${plan.reason}`);
     const scanMs = clock();
-    const allRemotes = await listAnnexRemotes(dir);
+    // git-annex records a remote's UUID when it first talks to it, which only sync does here.
+    const allRemotes = pulled.method === "annex" || known.some((r) => r.uuid === undefined) ? await listAnnexRemotes(dir) : known;
     const onProgress = deps.progress && ((p: TransferProgress) => deps.progress!.update(p));
-    const summary = await runTransfers(dir, target, { remotes: allRemotes, signal, onProgress }).finally(() => deps.progress?.end());
+    const transfers = { remotes: allRemotes, signal, onProgress, gitDir };
+    const summary = await runTransfers(dir, target, transfers).finally(() => deps.progress?.end());
     const transferMs = clock();
     await pushRemotes(dir, remotes, { syncArgs: deps.syncArgs, signal });
     const pushMs = clock();
@@ -84,9 +89,10 @@ async function decide(
   if (state.head === undefined || state.annexTip === undefined || after.head === undefined || after.annexTip === undefined) {
     return full(planScan({ ...base, headFastForward: false, annexFastForward: false, rewrittenRefs: [], policyChanged: false }));
   }
-  const headFastForward = await isAncestor(dir, state.head, after.head);
-  const annexFastForward = await isAncestor(dir, state.annexTip, after.annexTip);
-  const rewritten = await rewrittenRefs(dir, state.remotes, after.remotes);
+  const ancestry = createAncestry(dir);
+  const headFastForward = await ancestry(state.head, after.head);
+  const annexFastForward = await ancestry(state.annexTip, after.annexTip);
+  const rewritten = await rewrittenRefs(ancestry, state.remotes, after.remotes);
   const location = annexFastForward ? await changedLocationKeys(dir, state.annexTip, after.annexTip) : undefined;
   const plan = planScan({ ...base, headFastForward, annexFastForward, rewrittenRefs: rewritten, policyChanged: location?.policyChanged ?? false });
   if (plan.kind === "full" || location === undefined) return full(plan);

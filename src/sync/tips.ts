@@ -53,9 +53,25 @@ export async function isAncestor(repo: string, old: string, next: string): Promi
   return false;
 }
 
+export type Ancestry = (old: string, next: string) => Promise<boolean>;
+
+/**
+ * isAncestor with each answer kept for the run: the branch and the remote's
+ * `<branch>` and `synced/<branch>` usually ask the same question.
+ */
+export function createAncestry(repo: string): Ancestry {
+  const answers = new Map<string, Promise<boolean>>();
+  return (old, next) => {
+    const question = `${old}..${next}`;
+    let answer = answers.get(question);
+    if (answer === undefined) answers.set(question, (answer = isAncestor(repo, old, next)));
+    return answer;
+  };
+}
+
 /** Remote-tracking refs that moved to a commit that does not contain the remembered one. */
 export async function rewrittenRefs(
-  repo: string,
+  ancestry: Ancestry,
   before: Record<string, Record<string, string>>,
   after: Record<string, Record<string, string>>,
 ): Promise<string[]> {
@@ -63,7 +79,7 @@ export async function rewrittenRefs(
   for (const [remote, refs] of Object.entries(after)) {
     for (const [ref, id] of Object.entries(refs)) {
       const old = before[remote]?.[ref];
-      if (old !== undefined && !(await isAncestor(repo, old, id))) rewritten.push(ref.replace(/^refs\/remotes\//, ""));
+      if (old !== undefined && !(await ancestry(old, id))) rewritten.push(ref.replace(/^refs\/remotes\//, ""));
     }
   }
   return rewritten;

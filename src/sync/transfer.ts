@@ -4,11 +4,22 @@
  * content remote what it wants, drop here what is no longer wanted (numcopies
  * permitting). `--auto` makes git-annex itself apply preferred content,
  * numcopies and annex-ignore. Paths go in bounded batches on stdin, one
- * process per step and batch, never one per file.
+ * process per step and batch, never one per file; copy and drop leave out
+ * the paths whose content is certainly not here (see presence.ts).
+ *
+ * Every step runs with annex.alwayscommit=false: each git-annex process
+ * would otherwise commit the location changes it journals to the
+ * `git-annex` branch on exit, and such a commit rewrites the branch's index,
+ * whose size grows with the number of keys in the repository. The
+ * `git annex sync` that pushes afterwards commits the journal once
+ * (git-annex reads journalled changes before the branch, so the later steps
+ * see the earlier ones). A run cut short leaves them journalled, and the
+ * next git-annex command that commits picks them up.
  */
 import { annex } from "../git/run.js";
 import type { AnnexRemote } from "../git/remotes.js";
 import { keySize } from "./annex-keys.js";
+import { pathsWithoutContent } from "./presence.js";
 import { emptySummary, parseJsonResults, type TransferProgress, type TransferStep, type TransferSummary } from "./progress.js";
 
 /** Path → key, or "all" for a full scan. */
@@ -21,6 +32,8 @@ export interface TransferOptions {
   onProgress?: (progress: TransferProgress) => void;
   /** Paths a batch holds at most (bounds a process's input and the progress step). */
   batchSize?: number;
+  /** The git directory: copy and drop then skip paths whose content is certainly absent. */
+  gitDir?: string;
 }
 
 interface Step {
@@ -37,19 +50,28 @@ interface Step {
 export function transferSteps(remotes: readonly AnnexRemote[]): Step[] {
   const hidden = remotes.filter((r) => r.uuid !== undefined && !r.sync).flatMap((r) => ["-c", `remote.${r.name}.annex-ignore=true`]);
   const targets = remotes.filter((r) => r.uuid !== undefined && r.sync && !r.ignore);
+  const journalOnly = ["-c", "annex.alwayscommit=false"];
   return [
-    { step: "get", args: ["get", ...hidden, "--auto"] },
-    ...targets.map((r): Step => ({ step: "copy", remote: r.name, args: ["copy", "--auto", "--to", r.name] })),
-    { step: "drop", args: ["drop", "--auto"] },
+    { step: "get", args: ["get", ...journalOnly, ...hidden, "--auto"] },
+    ...targets.map((r): Step => ({ step: "copy", remote: r.name, args: ["copy", ...journalOnly, "--auto", "--to", r.name] })),
+    { step: "drop", args: ["drop", ...journalOnly, "--auto"] },
   ];
 }
 
 export async function runTransfers(repo: string, target: TransferTarget, options: TransferOptions): Promise<TransferSummary> {
   const summary = emptySummary();
   const failed = new Set<string>();
+  let withContent: ReadonlyMap<string, string | undefined> | undefined;
   for (const step of transferSteps(options.remotes)) {
     if (options.signal?.aborted) break;
-    const done = target === "all" ? await runWhole(repo, step, options) : await runBatches(repo, step, target, options);
+    let done: Outcome;
+    if (target === "all") done = await runWhole(repo, step, options);
+    else if (step.step === "get") done = await runBatches(repo, step, target, options);
+    else {
+      // After the get: what it fetched is here now.
+      withContent ??= await withoutAbsent(target, options.gitDir);
+      done = await runBatches(repo, step, withContent, options);
+    }
     for (const result of done) {
       // A drop that numcopies forbids is not a failure to retry: sync --content leaves it too.
       if (!result.success) {
@@ -65,6 +87,12 @@ export async function runTransfers(repo: string, target: TransferTarget, options
 
 type Outcome = ReturnType<typeof parseJsonResults>;
 
+async function withoutAbsent(target: ReadonlyMap<string, string | undefined>, gitDir: string | undefined) {
+  if (gitDir === undefined) return target;
+  const absent = await pathsWithoutContent(gitDir, target);
+  return absent.size === 0 ? target : new Map([...target].filter(([file]) => !absent.has(file)));
+}
+
 async function runWhole(repo: string, step: Step, options: TransferOptions): Promise<Outcome> {
   const result = await annex(repo, [...step.args, "--json", "--json-error-messages"], { reject: false, signal: options.signal });
   const outcome = parseJsonResults(result.stdout);
@@ -74,6 +102,7 @@ async function runWhole(repo: string, step: Step, options: TransferOptions): Pro
 
 async function runBatches(repo: string, step: Step, target: ReadonlyMap<string, string | undefined>, options: TransferOptions): Promise<Outcome> {
   const paths = [...target.keys()];
+  if (paths.length === 0) return [];
   const size = (path: string) => keySize(target.get(path) ?? "") ?? 0;
   const progress: TransferProgress = { step: step.step, remote: step.remote, filesDone: 0, filesTotal: paths.length, bytesDone: 0, bytesTotal: 0 };
   progress.bytesTotal = paths.reduce((sum, p) => sum + size(p), 0);

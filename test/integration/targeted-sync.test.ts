@@ -5,7 +5,7 @@
  * which runs `git annex sync --content` for comparison. Most tests drive
  * src/sync directly; the last one goes through the built CLI and prosody.
  */
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log.js";
@@ -137,6 +137,50 @@ describe("targeted transfer scan", () => {
     expect(log).toMatch(/full transfer scan: history rewritten on the remote \(origin\/(synced\/)?main/);
     expect(log).toMatch(/transfers \(full scan\)/);
     expect(await inHere(cloneB)).toContain("five.wanted");
+  });
+
+  it("pulls a fast-forward with git and commits the journal once, in the push", async () => {
+    const b = syncOf(cloneB);
+    await b.run();
+    await addInA(["seven.wanted", "seven.other"]);
+    const since = b.lines.length;
+    await b.run();
+    expect(b.lines.slice(since).join("\n")).not.toMatch(/pulled with git annex sync/);
+    expect(b.lines.slice(since).join("\n")).toMatch(/targeted scan of 2 path\(s\)\): got 1, .* failed 0/);
+    expect(await inHere(cloneB)).toContain("seven.wanted");
+    // Nothing is left in the journal, and B's location change for seven.wanted reached the hub.
+    expect(await readdir(join(cloneB, ".git", "annex", "journal")).catch(() => [])).toEqual([]);
+    expect(await box.gitOut(hub, ["rev-parse", "git-annex"])).toBe(await box.gitOut(cloneB, ["rev-parse", "git-annex"]));
+    const key = await box.gitOut(cloneB, ["annex", "lookupkey", "seven.wanted"]);
+    const logPath = await box.gitOut(cloneB, ["annex", "examinekey", "--format=${hashdirlower}${key}.log", key]);
+    expect(await box.gitOut(hub, ["show", `git-annex:${logPath}`])).toContain(await box.gitOut(cloneB, ["config", "annex.uuid"]));
+  });
+
+  it("leaves a diverged branch to git annex sync, which merges it", async () => {
+    const b = syncOf(cloneB);
+    await b.run();
+    await writeFile(join(cloneB, "local-note.txt"), "B's own commit\n");
+    await box.git(cloneB, ["add", "local-note.txt"]);
+    await box.git(cloneB, ["commit", "--quiet", "-m", "B alone"]);
+    await addInA(["eight.wanted"]);
+    const since = b.lines.length;
+    await b.run();
+    const log = b.lines.slice(since).join("\n");
+    expect(log).toMatch(/pulled with git annex sync: not a fast-forward/);
+    expect(log).toMatch(/targeted scan of 1 path\(s\)\): got 1, .* failed 0/);
+    expect(await inHere(cloneB)).toContain("eight.wanted");
+    // The merge went back to the hub with B's commit in it.
+    expect(await box.gitOut(hub, ["log", "--format=%s", "synced/main"])).toMatch(/B alone/);
+  });
+
+  it("commits a modified work tree in the push, as git annex sync does", async () => {
+    const b = syncOf(cloneB);
+    await b.run();
+    await writeFile(join(cloneB, "local-note.txt"), "B edited this, uncommitted\n");
+    await addInA(["nine.other"]);
+    await b.run();
+    expect(await box.gitOut(cloneB, ["status", "--porcelain", "--untracked-files=no"])).toBe("");
+    expect(await box.gitOut(hub, ["show", "synced/main:local-note.txt"])).toBe("B edited this, uncommitted");
   });
 });
 

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import type { AnnexRemote } from "../../src/git/remotes.js";
+import { hashDirLower, hashDirMixed } from "../../src/sync/annex-keys.js";
+import { objectPaths } from "../../src/sync/presence.js";
+import { planFastPull, type FastPullFacts } from "../../src/sync/pull.js";
+import { transferSteps } from "../../src/sync/transfer.js";
+
+const remote = (name: string, over: Partial<AnnexRemote> = {}): AnnexRemote => ({
+  name,
+  url: `/srv/${name}.git`,
+  uuid: `uuid-${name}`,
+  sync: true,
+  ignore: false,
+  pull: true,
+  ...over,
+});
+
+describe("object hash directories", () => {
+  // Expected values from `git annex examinekey --format='${hashdirmixed} ${hashdirlower}'` (10.20230126).
+  it.each([
+    ["SHA256E-s1015--3cc63aa9ea590abce9422755b22567d92808d42eabbdde51dff22913f66d413c.dat", "38/Jk/", "c8e/85c/"],
+    ["URL--http&c%%example.com%a&b", "GW/Fq/", "5cb/7fe/"],
+    ["WORM-s3-m1700000000--dir%sub%file.txt", "fK/Pq/", "39b/d7a/"],
+    ["SHA1-s0--da39a3ee5e6b4b0d3255bfef95601890afd80709", "Jx/11/", "cd1/d84/"],
+    ["MD5E-s5--0123456789abcdef0123456789abcdef.tar.gz", "P0/6G/", "a0d/71b/"],
+    ["SHA256E-s12--ééé.txt", "9g/7f/", "524/29d/"],
+  ])("%s", (key, mixed, lower) => {
+    expect(hashDirMixed(key)).toBe(mixed);
+    expect(hashDirLower(key)).toBe(lower);
+  });
+
+  it("looks for content under both, with the escaped key file name", () => {
+    expect(objectPaths("URL--http&c%%example.com%a&b")).toEqual([
+      "GW/Fq/URL--http&ac&s&sexample.com&sa&ab/URL--http&ac&s&sexample.com&sa&ab",
+      "5cb/7fe/URL--http&ac&s&sexample.com&sa&ab/URL--http&ac&s&sexample.com&sa&ab",
+    ]);
+  });
+});
+
+describe("planFastPull", () => {
+  const facts = (over: Partial<FastPullFacts> = {}): FastPullFacts => ({
+    branch: "main",
+    onlyAnnex: false,
+    syncArgs: [],
+    names: ["origin"],
+    remotes: [remote("origin"), remote("dirremote", { url: undefined })],
+    ...over,
+  });
+
+  it("fetches the named git remotes when nothing else is asked for", () => {
+    expect(planFastPull(facts())).toEqual({ fast: true, fetch: ["origin"] });
+  });
+
+  it("leaves out a remote with annex-pull=false, as sync does", () => {
+    const remotes = [remote("origin"), remote("mirror", { pull: false })];
+    expect(planFastPull(facts({ names: ["origin", "mirror"], remotes }))).toEqual({ fast: true, fetch: ["origin"] });
+  });
+
+  it.each([
+    ["custom sync arguments", { syncArgs: ["--only-annex"] }, /custom git annex sync arguments/],
+    ["a detached HEAD", { branch: undefined }, /no branch checked out/],
+    ["an adjusted branch", { branch: "adjusted/main(unlocked)" }, /managed by git-annex/],
+    ["a view branch", { branch: "views/main(tag=x)" }, /managed by git-annex/],
+    ["annex.synconlyannex", { onlyAnnex: true }, /synconlyannex/],
+    ["a special remote", { names: ["dirremote"] }, /dirremote is not a git remote/],
+    ["an unknown remote", { names: ["nowhere"] }, /nowhere is not a git remote/],
+  ])("leaves %s to git annex sync", (_, over, reason) => {
+    const plan = planFastPull(facts(over as Partial<FastPullFacts>));
+    expect(plan.fast).toBe(false);
+    if (!plan.fast) expect(plan.reason).toMatch(reason);
+  });
+});
+
+describe("transferSteps", () => {
+  it("journals location changes for the push to commit once, and hides annex-sync=false remotes from get", () => {
+    const steps = transferSteps([remote("origin"), remote("lan", { sync: false }), remote("dirremote", { url: undefined }), remote("gh", { ignore: true })]);
+    expect(steps.map((s) => [s.step, s.remote, s.args.join(" ")])).toEqual([
+      ["get", undefined, "get -c annex.alwayscommit=false -c remote.lan.annex-ignore=true --auto"],
+      ["copy", "origin", "copy -c annex.alwayscommit=false --auto --to origin"],
+      ["copy", "dirremote", "copy -c annex.alwayscommit=false --auto --to dirremote"],
+      ["drop", undefined, "drop -c annex.alwayscommit=false --auto"],
+    ]);
+  });
+});
