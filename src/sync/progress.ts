@@ -28,7 +28,7 @@ export function formatBytes(bytes: number): string {
 }
 
 export function formatProgress(p: TransferProgress): string {
-  const what = p.step === "copy" ? `copy to ${p.remote ?? "?"}` : p.step;
+  const what = p.step === "copy" ? `copy to ${p.remote ?? "?"}` : p.remote !== undefined ? `${p.step} from ${p.remote}` : p.step;
   const bytes = p.bytesTotal > 0 ? `, ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}` : "";
   return `${what}: ${p.filesDone}/${p.filesTotal} files${bytes}`;
 }

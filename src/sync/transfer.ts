@@ -16,10 +16,11 @@
  * see the earlier ones). A run cut short leaves them journalled, and the
  * next git-annex command that commits picks them up.
  */
-import { annex } from "../git/run.js";
+import { annex, git } from "../git/run.js";
 import type { AnnexRemote } from "../git/remotes.js";
 import { keySize } from "./annex-keys.js";
 import { pathsWithoutContent } from "./presence.js";
+import { uuidsWithPreferredContent } from "./wanted.js";
 import { emptySummary, parseJsonResults, type TransferProgress, type TransferStep, type TransferSummary } from "./progress.js";
 
 /** Path → key, or "all" for a full scan. */
@@ -46,15 +47,28 @@ interface Step {
  * Content moves only with remotes that `git annex sync --content` would use:
  * with an annex UUID, annex-sync not false, annex-ignore not true. A remote
  * with annex-sync=false is hidden from `get` through `-c …annex-ignore=true`.
+ *
+ * `--auto` is what sync --content does only for a repository with a
+ * preferred content expression (`withWanted`: their UUIDs, `here` ours).
+ * Without one, sync --content treats the repository as wanting everything
+ * (Annex/Wanted.hs with its default True): it gets or sends every file and
+ * never drops — while `get --auto` would only get, and `drop --auto` would
+ * drop, by numcopies. So: plain get / copy there, no drop, and drops from a
+ * remote (as sync --content also makes) only where it has an expression.
  */
-export function transferSteps(remotes: readonly AnnexRemote[]): Step[] {
+export function transferSteps(remotes: readonly AnnexRemote[], withWanted: ReadonlySet<string> = new Set(), here?: string): Step[] {
   const hidden = remotes.filter((r) => r.uuid !== undefined && !r.sync).flatMap((r) => ["-c", `remote.${r.name}.annex-ignore=true`]);
   const targets = remotes.filter((r) => r.uuid !== undefined && r.sync && !r.ignore);
   const journalOnly = ["-c", "annex.alwayscommit=false"];
+  const auto = (uuid: string | undefined) => (uuid !== undefined && withWanted.has(uuid) ? ["--auto"] : []);
+  const hereWants = here !== undefined && withWanted.has(here);
   return [
-    { step: "get", args: ["get", ...journalOnly, ...hidden, "--auto"] },
-    ...targets.map((r): Step => ({ step: "copy", remote: r.name, args: ["copy", ...journalOnly, "--auto", "--to", r.name] })),
-    { step: "drop", args: ["drop", ...journalOnly, "--auto"] },
+    { step: "get", args: ["get", ...journalOnly, ...hidden, ...auto(here)] },
+    ...targets.map((r): Step => ({ step: "copy", remote: r.name, args: ["copy", ...journalOnly, ...auto(r.uuid), "--to", r.name] })),
+    ...(hereWants ? [{ step: "drop" as const, args: ["drop", ...journalOnly, "--auto"] }] : []),
+    ...targets
+      .filter((r) => withWanted.has(r.uuid!))
+      .map((r): Step => ({ step: "drop", remote: r.name, args: ["drop", ...journalOnly, "--auto", "--from", r.name] })),
   ];
 }
 
@@ -62,11 +76,13 @@ export async function runTransfers(repo: string, target: TransferTarget, options
   const summary = emptySummary();
   const failed = new Set<string>();
   let withContent: ReadonlyMap<string, string | undefined> | undefined;
-  for (const step of transferSteps(options.remotes)) {
+  const here = (await git(repo, ["config", "--get", "annex.uuid"], { reject: false })).stdout.trim() || undefined;
+  for (const step of transferSteps(options.remotes, await uuidsWithPreferredContent(repo), here)) {
     if (options.signal?.aborted) break;
     let done: Outcome;
     if (target === "all") done = await runWhole(repo, step, options);
-    else if (step.step === "get") done = await runBatches(repo, step, target, options);
+    // A drop from a remote concerns the remote's copy, whatever is here.
+    else if (step.step === "get" || (step.step === "drop" && step.remote !== undefined)) done = await runBatches(repo, step, target, options);
     else {
       // After the get: what it fetched is here now.
       withContent ??= await withoutAbsent(target, options.gitDir);

@@ -218,3 +218,43 @@ describe("through the listener", () => {
     expect(await inHere(cloneB)).not.toContain("six.other");
   }, 120_000);
 });
+
+describe("drops from remotes", () => {
+  it("drops from a remote what it no longer wants, as sync --content does, and only there", async () => {
+    await box.git(cloneA, ["annex", "wanted", "dirremote", "present and exclude=drop-me/*"]);
+    await box.git(cloneA, ["annex", "sync", "--quiet", "--no-content", "origin"]);
+    const b = syncOf(cloneB);
+    await b.run(); // the policy change: a full scan
+    await addInA(["drop-me/x.wanted", "keep/y.wanted"]);
+    const since = b.lines.length;
+    await b.run();
+    expect(b.lines.slice(since).join("\n")).toMatch(/targeted scan of 2 path\(s\)\): got 2, .*dropped [1-9]/);
+    // B has both now, and dirremote, which no longer wants drop-me/, gave its copy up.
+    expect(await inHere(cloneB)).toEqual(expect.arrayContaining(["drop-me/x.wanted", "keep/y.wanted"]));
+    const inRemote = (await box.gitOut(cloneB, ["annex", "find", "--in", "dirremote", "drop-me", "keep"])).split("\n").filter(Boolean);
+    expect(inRemote).toEqual(["keep/y.wanted"]);
+  }, 60_000);
+});
+
+describe("a clone without preferred content", () => {
+  it("gets every file and drops nothing, as sync --content does there (get --auto/drop --auto would go by numcopies)", async () => {
+    const dir = join(box.root, "special");
+    const repos: string[] = [];
+    for (const name of ["plain", "plain-twin"]) {
+      const repo = await box.cloneRepo(hub, join(box.root, name), name);
+      await box.git(repo, ["annex", "enableremote", "dirremote", `directory=${dir}`]);
+      repos.push(repo);
+    }
+    const [plain, plainTwin] = repos as [string, string];
+    const p = syncOf(plain);
+    await p.run(); // first sync: full scan
+    await addInA(["ten.wanted", "ten.other"]);
+    const since = p.lines.length;
+    await p.run();
+    expect(p.lines.slice(since).join("\n")).toMatch(/targeted scan of \d+ path\(s\)\): got [2-9],/);
+    await box.git(plainTwin, ["annex", "sync", "--quiet", "--content", "origin", "dirremote"]);
+    const expected = await inHere(plainTwin);
+    expect(expected).toEqual(expect.arrayContaining(["ten.other", "ten.wanted"]));
+    expect(await inHere(plain)).toEqual(expected);
+  }, 90_000);
+});

@@ -4,6 +4,7 @@ import { hashDirLower, hashDirMixed } from "../../src/sync/annex-keys.js";
 import { objectPaths } from "../../src/sync/presence.js";
 import { planFastPull, type FastPullFacts } from "../../src/sync/pull.js";
 import { transferSteps } from "../../src/sync/transfer.js";
+import { parsePreferredContentLog } from "../../src/sync/wanted.js";
 
 const remote = (name: string, over: Partial<AnnexRemote> = {}): AnnexRemote => ({
   name,
@@ -73,12 +74,46 @@ describe("planFastPull", () => {
 
 describe("transferSteps", () => {
   it("journals location changes for the push to commit once, and hides annex-sync=false remotes from get", () => {
-    const steps = transferSteps([remote("origin"), remote("lan", { sync: false }), remote("dirremote", { url: undefined }), remote("gh", { ignore: true })]);
+    const all = new Set(["uuid-here", "uuid-origin", "uuid-lan", "uuid-dirremote", "uuid-gh"]);
+    const steps = transferSteps([remote("origin"), remote("lan", { sync: false }), remote("dirremote", { url: undefined }), remote("gh", { ignore: true })], all, "uuid-here");
     expect(steps.map((s) => [s.step, s.remote, s.args.join(" ")])).toEqual([
       ["get", undefined, "get -c annex.alwayscommit=false -c remote.lan.annex-ignore=true --auto"],
       ["copy", "origin", "copy -c annex.alwayscommit=false --auto --to origin"],
       ["copy", "dirremote", "copy -c annex.alwayscommit=false --auto --to dirremote"],
       ["drop", undefined, "drop -c annex.alwayscommit=false --auto"],
+      ["drop", "origin", "drop -c annex.alwayscommit=false --auto --from origin"],
+      ["drop", "dirremote", "drop -c annex.alwayscommit=false --auto --from dirremote"],
     ]);
+  });
+
+  it("without a preferred content expression a repository wants everything, as sync --content has it: plain get/copy, no drop", () => {
+    const steps = transferSteps([remote("origin"), remote("dirremote", { url: undefined })], new Set(["uuid-dirremote"]), "uuid-here");
+    expect(steps.map((s) => [s.step, s.remote, s.args.join(" ")])).toEqual([
+      ["get", undefined, "get -c annex.alwayscommit=false"],
+      ["copy", "origin", "copy -c annex.alwayscommit=false --to origin"],
+      ["copy", "dirremote", "copy -c annex.alwayscommit=false --auto --to dirremote"],
+      ["drop", "dirremote", "drop -c annex.alwayscommit=false --auto --from dirremote"],
+    ]);
+  });
+});
+
+describe("drops from remotes (what sync --content also does)", () => {
+  it("drops --from only the sync remotes that have a preferred content expression", () => {
+    const steps = transferSteps([remote("origin"), remote("dirremote", { url: undefined }), remote("lan", { sync: false })], new Set(["uuid-here", "uuid-dirremote", "uuid-lan"]), "uuid-here");
+    expect(steps.filter((s) => s.step === "drop").map((s) => [s.remote, s.args.join(" ")])).toEqual([
+      [undefined, "drop -c annex.alwayscommit=false --auto"],
+      ["dirremote", "drop -c annex.alwayscommit=false --auto --from dirremote"],
+    ]);
+  });
+
+  it("reads preferred-content.log: latest line per UUID, expressions with spaces, unset ones left out", () => {
+    const log = [
+      "8a0b1336-a822-4e7e-966f-11c8291bc8a6  timestamp=1795558125.756747206s",
+      "8a0b1336-a822-4e7e-966f-11c8291bc8a6 standard timestamp=1795558120.1s",
+      "f5e571cd-7926-4234-b58a-fe33bd81f467 include=*.mp3 or exclude=foo/* timestamp=1795558125.583596176s",
+      "0d1e7a2b-0000-4000-8000-000000000001 present 1500000000.5s",
+      "garbage",
+    ].join("\n");
+    expect([...parsePreferredContentLog(log)].sort()).toEqual(["0d1e7a2b-0000-4000-8000-000000000001", "f5e571cd-7926-4234-b58a-fe33bd81f467"]);
   });
 });
