@@ -11,13 +11,13 @@ import { readFile } from "node:fs/promises";
 import { execa } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/log.js";
-import { el, textOf, type XmlElement } from "../../src/xmpp/element.js";
 import { createXmppSession, type XmppSession } from "../../src/xmpp/session.js";
 import type { AnnexSandbox } from "../support/annex.js";
 import { runCli } from "../support/cli.js";
 import { startEjabberd, type EjabberdServer } from "../support/ejabberd.js";
 import { startLoopFixture, type LoopFixture } from "../support/loop-fixture.js";
 import { startRelay, type Relay } from "../support/relay.js";
+import { collectBodies, range, sendMessages } from "../support/chat.js";
 import { waitFor } from "../support/wait.js";
 
 const PASSWORDS = { alice: "alice-pw", bob: "bob-pw" };
@@ -82,23 +82,6 @@ async function session(user: keyof typeof PASSWORDS, resource: string): Promise<
   return created;
 }
 
-/** The bodies of the chat messages a session receives, in order. */
-function collectBodies(s: XmppSession): string[] {
-  const bodies: string[] = [];
-  s.on("stanza", (stanza: XmlElement) => {
-    const body = stanza.name === "message" ? stanza.children.find((c): c is XmlElement => typeof c !== "string" && c.name === "body") : undefined;
-    if (body) bodies.push(textOf(body));
-  });
-  return bodies;
-}
-
-async function sendMessages(from: XmppSession, to: string, first: number, count: number): Promise<void> {
-  for (let n = first; n < first + count; n++) await from.send(el("message", { to, type: "chat" }, el("body", {}, String(n))));
-  // RFC 6120 §10.1: once the ping is answered, the server has routed them all.
-  await from.ping(5_000);
-}
-
-const range = (first: number, count: number) => Array.from({ length: count }, (_, i) => String(first + i));
 
 describe("against ejabberd", () => {
   it("listens on 127.0.0.1 only (c2s and Erlang distribution), with no epmd", async () => {

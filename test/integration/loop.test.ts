@@ -4,7 +4,6 @@
  * Clone A pushes; the listener in clone B pulls it by itself.
  */
 import { execa } from "execa";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AnnexSandbox } from "../support/annex.js";
 import { runCli } from "../support/cli.js";
