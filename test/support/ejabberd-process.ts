@@ -1,11 +1,8 @@
-import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { ctlArgs, erlangString, serverArgs, type ErlangNode, type ErlangRuntime } from "./ejabberd-config.js";
-import type { RunningProsody } from "./prosody-process.js";
-import { reapOnExit } from "./reaper.js";
+import { spawnServer, type RunningProsody } from "./prosody-process.js";
 import { waitFor } from "./wait.js";
 
 /** A server process as prosody-process.ts tracks it; terminate() works on both. */
@@ -51,21 +48,7 @@ function erlangEnv(runtime: ErlangRuntime, dir: string): NodeJS.ProcessEnv {
  */
 export function spawnEjabberd(runtime: ErlangRuntime, node: ErlangNode, dir: string): RunningServer {
   const paths = ejabberdPaths(dir);
-  const out = openSync(paths.console, "a");
-  const child = spawn(runtime.erl, serverArgs(node, paths.spool), { cwd: dir, env: erlangEnv(runtime, dir), stdio: ["ignore", out, out] });
-  closeSync(out);
-  reapOnExit(child);
-  const run: RunningServer = { child, exited: Promise.resolve(), done: false };
-  run.exited = new Promise<void>((resolve) => {
-    const finish = () => {
-      run.done = true;
-      resolve();
-    };
-    child.once("exit", finish);
-    // spawn failures (erl not installed) emit "error" and never "exit".
-    child.once("error", finish);
-  });
-  return run;
+  return spawnServer(runtime.erl, serverArgs(node, paths.spool), paths.console, { cwd: dir, env: erlangEnv(runtime, dir) });
 }
 
 /**

@@ -19,10 +19,13 @@ export interface RunningProsody {
  * drains would eventually block the server.
  */
 export function spawnProsody(configFile: string, consoleFile: string): RunningProsody {
+  return spawnServer("prosody", ["-F", "--config", configFile], consoleFile);
+}
+
+/** A test server as our child, its output appended to `consoleFile` (never a pipe nobody drains). */
+export function spawnServer(command: string, args: readonly string[], consoleFile: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunningProsody {
   const out = openSync(consoleFile, "a");
-  const child = spawn("prosody", ["-F", "--config", configFile], {
-    stdio: ["ignore", out, out],
-  });
+  const child = spawn(command, args, { ...options, stdio: ["ignore", out, out] });
   closeSync(out);
   reapOnExit(child);
   const run: RunningProsody = { child, exited: Promise.resolve(), done: false };
@@ -32,7 +35,7 @@ export function spawnProsody(configFile: string, consoleFile: string): RunningPr
       resolve();
     };
     child.once("exit", finish);
-    // spawn failures (prosody not installed) emit "error" and never "exit".
+    // spawn failures (the server not installed) emit "error" and never "exit".
     child.once("error", finish);
   });
   return run;
