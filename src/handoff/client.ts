@@ -11,7 +11,7 @@ import { isPrivateDir } from "./paths.js";
 export type HandoffOutcome = { accepted: true; pid: number } | { accepted: false; reason: string };
 
 export async function handOff(socketPath: string, request: HandoffRequest, timeoutMs: number): Promise<HandoffOutcome> {
-  if (!(await isPrivateDir(dirname(socketPath)))) return { accepted: false, reason: "no daemon (no private socket directory)" };
+  if (!isPrivateDir(dirname(socketPath))) return { accepted: false, reason: "no daemon (no private socket directory)" };
   return new Promise<HandoffOutcome>((resolve) => {
     let settled = false;
     let received = "";

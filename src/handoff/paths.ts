@@ -6,7 +6,8 @@
  * and both sides must agree on the path. A unix socket path is limited to
  * 107 bytes (sun_path), so a long one falls back to /tmp/git-annex-xmpp-<uid>/.
  */
-import { lstat, mkdir } from "node:fs/promises";
+import { lstatSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { userStateDir } from "../config/places.js";
 import { accountDirName } from "../spool/paths.js";
@@ -32,8 +33,8 @@ export function socketPathFor(env: NodeJS.ProcessEnv, jid: string): string {
 }
 
 /** Whether `dir` is a directory that only we can enter: anything else could be another user's trap. */
-export async function isPrivateDir(dir: string): Promise<boolean> {
-  const info = await lstat(dir).catch(() => undefined);
+export function isPrivateDir(dir: string): boolean {
+  const info = lstatSync(dir, { throwIfNoEntry: false });
   if (!info || !info.isDirectory()) return false;
   const uid = typeof process.getuid === "function" ? process.getuid() : info.uid;
   return info.uid === uid && (info.mode & 0o077) === 0;
@@ -41,7 +42,7 @@ export async function isPrivateDir(dir: string): Promise<boolean> {
 
 export async function ensurePrivateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  if (!(await isPrivateDir(dir))) {
+  if (!isPrivateDir(dir)) {
     throw new Error(`${dir} must be a directory owned by this user with mode 0700`);
   }
 }

@@ -4,9 +4,11 @@
  * precedence as config/load.ts, but only for files that are plain JSON.
  * Whenever it cannot be sure (a YAML or JavaScript file, an unusual
  * repository layout, any error), it answers undefined and the full path,
- * which loads the configuration properly, takes over.
+ * which loads the configuration properly, takes over. Synchronous file
+ * system calls on purpose: a hook's short-lived process waits for each
+ * one anyway, and a dozen thread-pool round trips cost more than the reads.
  */
-import { readFile, stat } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { GIT_DIR_PLACES, MODULE, REPO_PLACES, USER_PLACES, userConfigDir } from "../config/places.js";
 import { environmentLayers, parseConfig, type Config, type ConfigLayer } from "../config/schema.js";
@@ -26,24 +28,24 @@ export async function quickConfig(options: QuickConfigOptions): Promise<Config |
     const found: ConfigLayer[] = [];
     if (options.configArg) {
       const path = resolve(options.cwd, options.configArg);
-      const values = await readJsonPlace(path);
+      const values = readJsonPlace(path);
       if (values === undefined) throw new Unsure();
       found.push({ source: path, values });
     } else {
-      const user = await searchJson(userConfigDir(options.env), USER_PLACES);
+      const user = searchJson(userConfigDir(options.env), USER_PLACES);
       if (user) found.push(user);
-      const repo = await locateRepo(resolve(options.cwd, options.repoArg ?? "."));
-      const inRepo = await searchJson(repo.top, REPO_PLACES);
+      const repo = locateRepo(resolve(options.cwd, options.repoArg ?? "."));
+      const inRepo = searchJson(repo.top, REPO_PLACES);
       if (inRepo) found.push({ ...inRepo, inWorkTree: repo.workTree });
       if (repo.workTree) {
-        const private_ = await searchJson(repo.gitDir, GIT_DIR_PLACES);
+        const private_ = searchJson(repo.gitDir, GIT_DIR_PLACES);
         if (private_) found.push(private_);
       }
     }
     for (const layer of found) {
       // load.ts refuses a password in a file others can read: let it say so.
       if (typeof layer.values === "object" && layer.values && "password" in layer.values) {
-        if (((await stat(layer.source)).mode & 0o077) !== 0) throw new Unsure();
+        if ((statSync(layer.source).mode & 0o077) !== 0) throw new Unsure();
       }
     }
     const overrides = Object.fromEntries(Object.entries(options.overrides).filter(([, v]) => v !== undefined));
@@ -54,12 +56,12 @@ export async function quickConfig(options: QuickConfigOptions): Promise<Config |
 }
 
 /** cosmiconfig's search in one directory: the first place that exists and is not empty wins. */
-async function searchJson(dir: string, places: readonly string[]): Promise<ConfigLayer | undefined> {
+function searchJson(dir: string, places: readonly string[]): ConfigLayer | undefined {
   for (const place of places) {
     const path = join(dir, place);
     let text: string;
     try {
-      text = await readFile(path, "utf8");
+      text = readFileSync(path, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") continue;
       throw new Unsure();
@@ -81,10 +83,10 @@ async function searchJson(dir: string, places: readonly string[]): Promise<Confi
   return undefined;
 }
 
-async function readJsonPlace(path: string): Promise<Record<string, unknown> | undefined> {
+function readJsonPlace(path: string): Record<string, unknown> | undefined {
   const ext = extname(path);
   if (ext !== ".json" && ext !== "") return undefined;
-  return parseJson(await readFile(path, "utf8")) as Record<string, unknown> | undefined;
+  return parseJson(readFileSync(path, "utf8")) as Record<string, unknown> | undefined;
 }
 
 function parseJson(text: string): unknown {
@@ -102,13 +104,18 @@ interface RepoLayout {
 }
 
 /** What git-annex-xmpp's resolveRepo would find, for the common layouts only. */
-async function locateRepo(dir: string): Promise<RepoLayout> {
-  const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
-  if (await isDir(join(dir, ".git"))) return { top: dir, gitDir: join(dir, ".git"), workTree: true };
-  const looksLikeGitDir = (await isDir(join(dir, "objects"))) && (await stat(join(dir, "HEAD")).then(() => true, () => false));
+function locateRepo(dir: string): RepoLayout {
+  const isDir = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  if (isDir(join(dir, ".git"))) return { top: dir, gitDir: join(dir, ".git"), workTree: true };
+  const looksLikeGitDir = isDir(join(dir, "objects")) && statSync(join(dir, "HEAD"), { throwIfNoEntry: false }) !== undefined;
   if (!looksLikeGitDir) throw new Unsure();
   if (basename(dir) === ".git") return { top: dirname(dir), gitDir: dir, workTree: true };
-  const config = await readFile(join(dir, "config"), "utf8").catch(() => "");
+  let config = "";
+  try {
+    config = readFileSync(join(dir, "config"), "utf8");
+  } catch {
+    // no config file: not a bare repository we know
+  }
   if (/^\s*bare\s*=\s*true\s*$/im.test(config)) return { top: dir, gitDir: dir, workTree: false };
   throw new Unsure();
 }
