@@ -20,7 +20,7 @@ import { annex, git } from "../git/run.js";
 import type { AnnexRemote } from "../git/remotes.js";
 import { keySize } from "./annex-keys.js";
 import { pathsWithoutContent } from "./presence.js";
-import { uuidsWithPreferredContent } from "./wanted.js";
+import { contentLocations, uuidsWithPreferredContent } from "./wanted.js";
 import { emptySummary, parseJsonResults, type TransferProgress, type TransferStep, type TransferSummary } from "./progress.js";
 
 /** Path → key, or "all" for a full scan. */
@@ -76,14 +76,25 @@ export async function runTransfers(repo: string, target: TransferTarget, options
   const summary = emptySummary();
   const failed = new Set<string>();
   let withContent: ReadonlyMap<string, string | undefined> | undefined;
-  const here = (await git(repo, ["config", "--get", "annex.uuid"], { reject: false })).stdout.trim() || undefined;
-  for (const step of transferSteps(options.remotes, await uuidsWithPreferredContent(repo), here)) {
+  const [config, withWanted] = await Promise.all([git(repo, ["config", "--get", "annex.uuid"], { reject: false }), uuidsWithPreferredContent(repo)]);
+  const steps = transferSteps(options.remotes, withWanted, config.stdout.trim() || undefined);
+  // Files each remote received in this run (journalled, not yet in the branch's location logs).
+  const sentTo = new Map<string, Set<string>>();
+  let locations: Map<string, Set<string>> | undefined;
+  for (const step of steps) {
     if (options.signal?.aborted) break;
     let done: Outcome;
     if (target === "all") done = await runWhole(repo, step, options);
-    // A drop from a remote concerns the remote's copy, whatever is here.
-    else if (step.step === "get" || (step.step === "drop" && step.remote !== undefined)) done = await runBatches(repo, step, target, options);
-    else {
+    else if (step.step === "get") done = await runBatches(repo, step, target, options);
+    else if (step.step === "drop" && step.remote !== undefined) {
+      // A drop from a remote concerns the remote's copy, whatever is here:
+      // only paths whose content it has (git-annex goes by the same logs).
+      locations ??= await contentLocations(repo, [...target.values()].filter((k): k is string => k !== undefined));
+      const uuid = options.remotes.find((r) => r.name === step.remote)?.uuid;
+      const sent = sentTo.get(step.remote) ?? new Set<string>();
+      const there = [...target].filter(([file, key]) => key === undefined || sent.has(file) || (uuid !== undefined && locations!.get(key)?.has(uuid)));
+      done = await runBatches(repo, step, new Map(there), options);
+    } else {
       // After the get: what it fetched is here now.
       withContent ??= await withoutAbsent(target, options.gitDir);
       done = await runBatches(repo, step, withContent, options);
@@ -94,7 +105,10 @@ export async function runTransfers(repo: string, target: TransferTarget, options
         if (step.step !== "drop") failed.add(result.file ?? result.key ?? "?");
       } else if (step.step === "get") summary.got++;
       else if (step.step === "drop") summary.dropped++;
-      else summary.sent[step.remote!] = (summary.sent[step.remote!] ?? 0) + 1;
+      else {
+        summary.sent[step.remote!] = (summary.sent[step.remote!] ?? 0) + 1;
+        if (result.file) sentTo.set(step.remote!, (sentTo.get(step.remote!) ?? new Set()).add(result.file));
+      }
     }
   }
   summary.failed = [...failed].sort();

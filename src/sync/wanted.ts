@@ -6,6 +6,7 @@
  * git-annex process in the targeted scan.
  */
 import { git } from "../git/run.js";
+import { encodeKeyFile, hashDirLower } from "./annex-keys.js";
 
 /**
  * Lines are `<uuid> <expression> timestamp=<seconds>s` (older git-annex:
@@ -27,4 +28,58 @@ export function parsePreferredContentLog(text: string): Set<string> {
 export async function uuidsWithPreferredContent(repo: string): Promise<Set<string>> {
   const log = await git(repo, ["cat-file", "blob", "git-annex:preferred-content.log"], { reject: false });
   return log.exitCode === 0 ? parsePreferredContentLog(log.stdout) : new Set();
+}
+
+/**
+ * `<seconds>s <1|0> <uuid>` lines of a location log: the repositories whose
+ * latest line says they have the content.
+ */
+export function parseLocationLog(text: string): Set<string> {
+  const latest = new Map<string, { at: number; present: boolean }>();
+  for (const line of text.split("\n")) {
+    const match = /^(\d+(?:\.\d+)?)s ([01]) (\S+)$/.exec(line.trim());
+    if (!match) continue;
+    const at = Number(match[1]);
+    const seen = latest.get(match[3]!);
+    if (!seen || at >= seen.at) latest.set(match[3]!, { at, present: match[2] === "1" });
+  }
+  return new Set([...latest].filter(([, entry]) => entry.present).map(([uuid]) => uuid));
+}
+
+/**
+ * For each key, the repositories the `git-annex` branch's location log says
+ * have its content (one `git cat-file --batch`). What this run's own
+ * git-annex processes journalled is not in it: callers add that.
+ */
+export async function contentLocations(repo: string, keys: Iterable<string>): Promise<Map<string, Set<string>>> {
+  const unique = [...new Set(keys)];
+  if (unique.length === 0) return new Map();
+  const names = unique.map((key) => `git-annex:${hashDirLower(key)}${encodeKeyFile(key)}.log`);
+  const result = await git(repo, ["cat-file", "--batch"], { input: `${names.join("\n")}\n` });
+  const logs = parseLogBatch(result.stdout, names.length);
+  return new Map(unique.map((key, i) => [key, parseLocationLog(logs[i] ?? "")]));
+}
+
+/**
+ * `git cat-file --batch` answers for `count` names, in order: `<id> blob
+ * <size>` LF content LF, or `<name> missing` LF. Logs are ASCII, so a
+ * size in bytes is a length in characters.
+ */
+export function parseLogBatch(text: string, count: number): Array<string | undefined> {
+  const out: Array<string | undefined> = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const eol = text.indexOf("\n", at);
+    if (eol === -1) break;
+    const header = text.slice(at, eol);
+    const size = / blob (\d+)$/.exec(header)?.[1];
+    if (size === undefined) {
+      out.push(undefined);
+      at = eol + 1;
+      continue;
+    }
+    out.push(text.slice(eol + 1, eol + 1 + Number(size)));
+    at = eol + 1 + Number(size) + 1;
+  }
+  return out;
 }

@@ -4,7 +4,7 @@ import { hashDirLower, hashDirMixed } from "../../src/sync/annex-keys.js";
 import { objectPaths } from "../../src/sync/presence.js";
 import { planFastPull, type FastPullFacts } from "../../src/sync/pull.js";
 import { transferSteps } from "../../src/sync/transfer.js";
-import { parsePreferredContentLog } from "../../src/sync/wanted.js";
+import { parseLocationLog, parseLogBatch, parsePreferredContentLog } from "../../src/sync/wanted.js";
 
 const remote = (name: string, over: Partial<AnnexRemote> = {}): AnnexRemote => ({
   name,
@@ -115,5 +115,17 @@ describe("drops from remotes (what sync --content also does)", () => {
       "garbage",
     ].join("\n");
     expect([...parsePreferredContentLog(log)].sort()).toEqual(["0d1e7a2b-0000-4000-8000-000000000001", "f5e571cd-7926-4234-b58a-fe33bd81f467"]);
+  });
+});
+
+describe("location logs (which remotes a drop --from concerns)", () => {
+  it("the latest line of each repository decides", () => {
+    const log = ["1795558125.5s 1 uuid-a", "1795558120.1s 1 uuid-b", "1795558126.0s 0 uuid-b", "1795558100s 0 uuid-c", "1795558101s 1 uuid-c", "junk"].join("\n");
+    expect([...parseLocationLog(log)].sort()).toEqual(["uuid-a", "uuid-c"]);
+  });
+
+  it("reads cat-file --batch answers for names, missing ones included", () => {
+    const text = "abc blob 16\n1700000000s 1 u1\nmore:path missing\ndef blob 0\n\n";
+    expect(parseLogBatch(text, 3)).toEqual(["1700000000s 1 u1", undefined, ""]);
   });
 });
