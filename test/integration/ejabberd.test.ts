@@ -16,12 +16,12 @@ import type { AnnexSandbox } from "../support/annex.js";
 import { runCli } from "../support/cli.js";
 import { startEjabberd, type EjabberdServer } from "../support/ejabberd.js";
 import { startLoopFixture, type LoopFixture } from "../support/loop-fixture.js";
-import { startRelay, type Relay } from "../support/relay.js";
+import type { Relay } from "../support/relay.js";
 import { collectBodies, range, sendMessages } from "../support/chat.js";
+import { fallBackAfterRestart, resumeAfterDeadLink, type ListenScenario } from "../support/sm-scenarios.js";
 import { waitFor } from "../support/wait.js";
 
 const PASSWORDS = { alice: "alice-pw", bob: "bob-pw" };
-const FAST_RECONNECT = { reconnectMaxMs: 2_000 };
 
 let fx: LoopFixture<keyof typeof PASSWORDS, EjabberdServer>;
 let server: EjabberdServer;
@@ -62,6 +62,8 @@ afterEach(async () => {
 });
 
 afterAll(() => fx?.stop());
+
+const scenario = (): ListenScenario => ({ fx, clone: cloneB, pushFromA: (name) => pushFromA(name), relays });
 
 /** A commit in A pushed to the hub, whose hook announces it as on another machine. */
 async function pushFromA(name: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<string> {
@@ -148,45 +150,10 @@ describe("against ejabberd", () => {
   });
 
   it("resumes the stream after a dead link and syncs once, from the replayed announcement", async () => {
-    const relay = await startRelay({ host: server.host, port: server.port });
-    relays.push(relay);
-    await fx.useAccount(cloneB, "alice", { ...FAST_RECONNECT, port: relay.port, idleProbeMs: 1_500, probeTimeoutMs: 1_500 });
-    const b = fx.listen(cloneB);
-    await b.waitForLine(/stream management on, resumable for 600 s/);
-    await b.waitForLine(/sync finished/);
-
-    const since = b.lines.length;
-    relay.freeze();
-    // ejabberd still thinks B is there: it sends the announcement into the
-    // frozen link and keeps it unacknowledged in its XEP-0198 queue.
-    const commit = await pushFromA("while-frozen.txt");
-    await b.waitForLine(/disconnected \(dead link: no answer to a ping/, { since, timeoutMs: 15_000 });
-    relay.thaw();
-    await b.waitForLine(/stream resumed, \d+ stanza\(s\) replayed/, { since, timeoutMs: 40_000 });
-    await b.waitForLine(/connected as alice@localhost\/.* \(resumed\)/, { since });
-    await b.waitForLine(/no catch-up sync: the resumed stream lost nothing/, { since });
-    await fx.merged(cloneB, commit);
-    await b.waitForLine(/sync finished/, { since });
-    expect(b.count(/sync started: origin \(push from alice@localhost\//, since)).toBe(1);
-    expect(b.count(/sync started/, since)).toBe(1);
-    expect(b.count(/resume refused/, since)).toBe(0);
+    await resumeAfterDeadLink(scenario());
   });
 
   it("after an ejabberd restart, which forgets every session, binds anew and catches up", async () => {
-    await fx.useAccount(cloneB, "alice", FAST_RECONNECT);
-    const b = fx.listen(cloneB);
-    await b.waitForLine(/stream management on, resumable/);
-    await b.waitForLine(/sync finished/);
-    let since = b.lines.length;
-    await server.shutdown();
-    await b.waitForLine(/disconnected \(/, { since });
-    const commit = await pushFromA("while-restarting.txt");
-    since = b.lines.length;
-    await server.start();
-    await b.waitForLine(/resume refused: item-not-found.*, new session/, { since, timeoutMs: 30_000 });
-    await b.waitForLine(/connected as alice@localhost\//, { since });
-    await b.waitForLine(/sync started: origin \(catch-up after connect/, { since });
-    await fx.merged(cloneB, commit);
-    expect(b.count(/stream resumed/, since)).toBe(0);
+    await fallBackAfterRestart(scenario());
   });
 });

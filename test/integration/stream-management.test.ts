@@ -13,12 +13,12 @@ import { createXmppSession, type XmppSession } from "../../src/xmpp/session.js";
 import type { AnnexSandbox } from "../support/annex.js";
 import { startLoopFixture, type LoopFixture } from "../support/loop-fixture.js";
 import type { ProsodyServer } from "../support/prosody.js";
-import { startRelay, type Relay } from "../support/relay.js";
+import type { Relay } from "../support/relay.js";
 import { collectBodies, range, sendMessages } from "../support/chat.js";
+import { fallBackAfterRestart, resumeAfterDeadLink, type ListenScenario } from "../support/sm-scenarios.js";
 import { waitFor } from "../support/wait.js";
 
 const PASSWORDS = { alice: "alice-pw", bob: "bob-pw" };
-const FAST_RECONNECT = { reconnectMaxMs: 2_000 };
 
 let fx: LoopFixture<keyof typeof PASSWORDS>;
 let server: ProsodyServer;
@@ -131,6 +131,8 @@ describe("stream management in the session wrapper", () => {
   });
 });
 
+const scenario = (): ListenScenario => ({ fx, clone: fx.clones[1]!, pushFromA, relays });
+
 /** A commit in A pushed to the hub, whose hook announces it as on another machine. */
 async function pushFromA(name: string): Promise<string> {
   const cloneA = fx.clones[0]!;
@@ -142,51 +144,10 @@ async function pushFromA(name: string): Promise<string> {
 
 describe("listen with stream management", () => {
   it("resumes after a dead link and syncs once, from the replayed announcement", async () => {
-    const cloneB = fx.clones[1]!;
-    const relay = await startRelay({ host: server.host, port: server.port });
-    relays.push(relay);
-    await fx.useAccount(cloneB, "alice", { ...FAST_RECONNECT, port: relay.port, idleProbeMs: 1_500, probeTimeoutMs: 1_500 });
-    const b = fx.listen(cloneB);
-    await b.waitForLine(/stream management on, resumable for 600 s/);
-    await b.waitForLine(/connected as alice@localhost\//);
-    await b.waitForLine(/sync finished/);
-
-    const since = b.lines.length;
-    relay.freeze();
-    // The server still thinks B is there: it sends the announcement into
-    // the frozen link and keeps it unacknowledged.
-    const commit = await pushFromA("while-frozen.txt");
-    await b.waitForLine(/disconnected \(dead link: no answer to a ping/, { since, timeoutMs: 15_000 });
-    relay.thaw();
-    await b.waitForLine(/stream resumed, \d+ stanza\(s\) replayed/, { since, timeoutMs: 40_000 });
-    await b.waitForLine(/connected as alice@localhost\/.* \(resumed\)/, { since });
-    await b.waitForLine(/no catch-up sync: the resumed stream lost nothing/, { since });
-    await fx.merged(cloneB, commit);
-    await b.waitForLine(/sync finished/, { since });
-    expect(b.count(/announcement from alice@localhost\//, since)).toBeGreaterThanOrEqual(1);
-    expect(b.count(/sync started: origin \(push from alice@localhost\//, since)).toBe(1);
-    expect(b.count(/sync started/, since)).toBe(1);
-    expect(b.count(/sync started: .*catch-up/, since)).toBe(0);
-    expect(b.count(/resume refused/, since)).toBe(0);
+    await resumeAfterDeadLink(scenario());
   });
 
   it("falls back to a new session and a catch-up when the server has forgotten the old one", async () => {
-    const cloneB = fx.clones[1]!;
-    await fx.useAccount(cloneB, "alice", FAST_RECONNECT);
-    const b = fx.listen(cloneB);
-    await b.waitForLine(/stream management on, resumable/);
-    await b.waitForLine(/sync finished/);
-    let since = b.lines.length;
-    // A restart loses every hibernating session.
-    await server.shutdown();
-    await b.waitForLine(/disconnected \(/, { since });
-    const commit = await pushFromA("while-restarting.txt");
-    since = b.lines.length;
-    await server.start();
-    await b.waitForLine(/resume refused: item-not-found.*, new session/, { since, timeoutMs: 30_000 });
-    await b.waitForLine(/connected as alice@localhost\//, { since });
-    await b.waitForLine(/sync started: origin \(catch-up after connect/, { since });
-    await fx.merged(cloneB, commit);
-    expect(b.count(/stream resumed/, since)).toBe(0);
+    await fallBackAfterRestart(scenario());
   });
 });

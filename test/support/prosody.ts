@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { XmppTestServer } from "./xmpp-server.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -31,28 +32,8 @@ export interface XmppAccount {
   caFile: string;
 }
 
-export interface ProsodyServer {
-  domain: string;
-  host: "127.0.0.1";
-  /** c2s port with STARTTLS. */
-  port: number;
-  directTlsPort: number | undefined;
-  caFile: string;
-  dir: string;
-  logFile: string;
-  /** The running server's pid, undefined while it is down. */
-  readonly pid: number | undefined;
-  jid(user: string): string;
-  account(user: string): XmppAccount;
-  /** Final: SIGTERM, then delete the temp dir (kept when KEEP_TMP=1). */
-  stop(): Promise<void>;
-  /** SIGTERM and wait, keeping data so that start() can bring it back. */
-  shutdown(): Promise<void>;
-  /** SIGKILL and wait: a crash, no goodbye to clients. */
-  kill9(): Promise<void>;
-  /** Start again on the same ports with the same data. */
-  start(): Promise<void>;
-}
+/** A private prosody: what every test server offers (xmpp-server.ts). */
+export type ProsodyServer = XmppTestServer;
 
 const HOST = "127.0.0.1";
 const READY_TIMEOUT_MS = 15_000;
