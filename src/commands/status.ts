@@ -13,6 +13,7 @@ import { answers } from "../handoff/server.js";
 import { socketPathFor } from "../handoff/paths.js";
 import { runningListener } from "../lock/repo-lock.js";
 import { openSpool } from "../spool/spool.js";
+import { entryCreatedAt } from "../spool/entry.js";
 import { spoolDirFor } from "../spool/paths.js";
 import { loadSyncState, stateFile } from "../sync/state.js";
 import { listenLogFile } from "./ensure.js";
@@ -65,8 +66,7 @@ export async function collect(ctx: CommandContext, args: StatusArgs): Promise<St
     spool: spool && {
       dir: spool.dir,
       waiting: waiting.length,
-      // Entry names start with their creation time (spool/entry.ts).
-      oldest: waiting[0] === undefined ? undefined : iso(Number(waiting[0].split("-")[0])),
+      oldest: waiting[0] === undefined ? undefined : iso(entryCreatedAt(waiting[0])),
     },
     hooks: await installedHooks(repo),
     signed: (await readAnnounceSecret(repo.dir)) !== undefined,

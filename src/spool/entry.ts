@@ -23,6 +23,12 @@ export function isEntryName(name: string): boolean {
   return ENTRY.test(name);
 }
 
+/** When the announcement of an entry was made (its name says), or undefined for another name. */
+export function entryCreatedAt(name: string): number | undefined {
+  const match = ENTRY.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
 /** Entry names oldest first (by creation time, then by name for a stable order). */
 export function sortEntryNames(names: readonly string[]): string[] {
   return names.filter(isEntryName).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/log.js";
 import type { Announcement } from "../../src/notify/announcement.js";
-import { entryName, isEntryName, parseSpooledAnnouncement, serializeAnnouncement, sortEntryNames } from "../../src/spool/entry.js";
+import { entryCreatedAt, entryName, isEntryName, parseSpooledAnnouncement, serializeAnnouncement, sortEntryNames } from "../../src/spool/entry.js";
 import { flushSpool } from "../../src/spool/flush.js";
 import { accountDirName, spoolDirFor } from "../../src/spool/paths.js";
 import { planDelivery } from "../../src/spool/plan.js";
@@ -22,6 +22,8 @@ describe("spool entry names", () => {
     expect(sortEntryNames(names)).toEqual([entryName(10, 123456, "y"), entryName(1000, 1, "z"), entryName(2000, 9, "x")]);
     expect(entryName(1795544735765, 42, "ab12")).toBe("001795544735765-42-ab12.json");
     expect(isEntryName(".tmp-001795544735765-42-ab12.json")).toBe(false);
+    expect(entryCreatedAt(entryName(1795544735765, 42, "ab12"))).toBe(1795544735765);
+    expect(entryCreatedAt(".bad-foo.json")).toBeUndefined();
   });
 
   it("account directories are readable, injective and path-safe", () => {
