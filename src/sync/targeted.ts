@@ -17,7 +17,7 @@ import { runTransfers, type TransferTarget } from "./transfer.js";
 
 export interface TargetedSyncDeps {
   /** Work tree top level and git directory of the listening clone. */
-  repo: { dir: string; gitDir: string };
+  repo: { dir: string; gitDir: string; annexUuid?: string | undefined };
   log: Logger;
   /** Extra arguments for the `git annex sync` that pulls and pushes. */
   syncArgs: readonly string[];
@@ -48,7 +48,7 @@ export function createTargetedSync(deps: TargetedSyncDeps): TargetedSync {
     // git-annex records a remote's UUID when it first talks to it, which only sync does here.
     const allRemotes = pulled.method === "annex" || known.some((r) => r.uuid === undefined) ? await listAnnexRemotes(dir) : known;
     const onProgress = deps.progress && ((p: TransferProgress) => deps.progress!.update(p));
-    const transfers = { remotes: allRemotes, signal, onProgress, gitDir };
+    const transfers = { remotes: allRemotes, signal, onProgress, gitDir, here: deps.repo.annexUuid };
     const summary = await runTransfers(dir, target, transfers).finally(() => deps.progress?.end());
     const transferMs = clock();
     await pushRemotes(dir, remotes, { syncArgs: deps.syncArgs, signal });

@@ -35,6 +35,8 @@ export interface TransferOptions {
   batchSize?: number;
   /** The git directory: copy and drop then skip paths whose content is certainly absent. */
   gitDir?: string;
+  /** This repository's annex UUID, when the caller knows it (else read from git config). */
+  here?: string | undefined;
 }
 
 interface Step {
@@ -76,8 +78,8 @@ export async function runTransfers(repo: string, target: TransferTarget, options
   const summary = emptySummary();
   const failed = new Set<string>();
   let withContent: ReadonlyMap<string, string | undefined> | undefined;
-  const [config, withWanted] = await Promise.all([git(repo, ["config", "--get", "annex.uuid"], { reject: false }), uuidsWithPreferredContent(repo)]);
-  const steps = transferSteps(options.remotes, withWanted, config.stdout.trim() || undefined);
+  const [here, withWanted] = await Promise.all([options.here ?? annexUuidOf(repo), uuidsWithPreferredContent(repo)]);
+  const steps = transferSteps(options.remotes, withWanted, here);
   // Files each remote received in this run (journalled, not yet in the branch's location logs).
   const sentTo = new Map<string, Set<string>>();
   let locations: Map<string, Set<string>> | undefined;
@@ -116,6 +118,10 @@ export async function runTransfers(repo: string, target: TransferTarget, options
 }
 
 type Outcome = ReturnType<typeof parseJsonResults>;
+
+async function annexUuidOf(repo: string): Promise<string | undefined> {
+  return (await git(repo, ["config", "--get", "annex.uuid"], { reject: false })).stdout.trim() || undefined;
+}
 
 async function withoutAbsent(target: ReadonlyMap<string, string | undefined>, gitDir: string | undefined) {
   if (gitDir === undefined) return target;
