@@ -32,8 +32,10 @@ done
 #   iproute2            ss, to check the servers listen on loopback only
 #   ejabberd            a second server, private per run (test/support/ejabberd.ts)
 #   procps              pgrep, to find a system ejabberd that the install started
+#   openssh-server      a private sshd on a loopback port: hubs reached over ssh
+#   openssh-client      ssh and ssh-keygen for those hubs
 PACKAGES=(git git-annex prosody openssl ca-certificates)
-if [ -n "$with_tests" ]; then PACKAGES+=(python3-slixmpp iproute2 ejabberd procps); fi
+if [ -n "$with_tests" ]; then PACKAGES+=(python3-slixmpp iproute2 ejabberd procps openssh-server openssh-client); fi
 
 missing_packages() {
   if command -v dpkg-query >/dev/null 2>&1; then
@@ -53,6 +55,8 @@ missing_packages() {
     command -v ss >/dev/null 2>&1 || echo iproute2
     command -v ejabberdctl >/dev/null 2>&1 || echo ejabberd
     command -v pgrep >/dev/null 2>&1 || echo procps
+    [ -x /usr/sbin/sshd ] || echo openssh-server
+    command -v ssh-keygen >/dev/null 2>&1 || echo openssh-client
   fi
 }
 

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { loadConfig, type LoadedConfig } from "../config/load.js";
+import { ignoredFileWarnings, loadConfig, type LoadedConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { resolveRepo, type RepoInfo } from "../git/repo.js";
 import type { CommandContext } from "./context.js";
@@ -19,5 +19,6 @@ export async function repoAndConfig(
     ...(ctx.configPath ? { explicitFile: path.resolve(ctx.cwd, ctx.configPath) } : {}),
     overrides,
   });
+  for (const warning of ignoredFileWarnings(loaded, repo.gitDir)) ctx.log.warn(warning);
   return { repo, loaded };
 }

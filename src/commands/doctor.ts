@@ -3,7 +3,7 @@
  * would fix it, and say what to do about each problem. Never prints a
  * secret. `--json` for scripts; exit 1 when a check failed.
  */
-import { loadConfig, resolveCredentials, userStateDir, type Credentials } from "../config/load.js";
+import { ignoredFileWarnings, loadConfig, resolveCredentials, userStateDir, type Credentials } from "../config/load.js";
 import { jidDomain } from "../config/schema.js";
 import { AppError, isAppError } from "../errors.js";
 import { installedHooks } from "../git/hooks.js";
@@ -60,7 +60,12 @@ export async function run(ctx: CommandContext, args: DoctorArgs): Promise<void> 
   }
   const { config } = loaded;
   const files = loaded.files.length > 0 ? loaded.files.join(", ") : `none (looked in ${loaded.userDir} and the repository)`;
-  checks.push({ name: "configuration", status: "ok", detail: `files: ${files}` });
+  const ignored = ignoredFileWarnings(loaded, repo?.gitDir);
+  checks.push(
+    ignored.length > 0
+      ? { name: "configuration", status: "warn", detail: `files: ${files}; ${ignored.join("; ")}` }
+      : { name: "configuration", status: "ok", detail: `files: ${files}` },
+  );
   let credentials: Credentials | undefined;
   checks.push(
     await check("account", async () => {

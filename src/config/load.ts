@@ -5,8 +5,9 @@
  * Later layers win. Explicit searchPlaces and stopDir (as np does): nothing
  * is picked up from parent directories by accident.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { cosmiconfig, defaultLoaders } from "cosmiconfig";
 import { ConfigError } from "../errors.js";
 import { GIT_DIR_PLACES, MODULE, REPO_PLACES, USER_PLACES, userConfigDir } from "./places.js";
@@ -19,6 +20,13 @@ export interface LoadedConfig {
   config: Config;
   /** Files read, lowest precedence first. */
   files: string[];
+  /**
+   * Configuration files found in a work tree and not read: a work tree's
+   * files arrive with every pull, from anyone who can push to the hub, so
+   * none of them decides anything (issue 8: a pulled `jid` redirected the
+   * login and sent the password to another server).
+   */
+  ignored: string[];
   /** Directory the user-level configuration lives in. */
   userDir: string;
 }
@@ -27,7 +35,7 @@ export interface LoadOptions {
   env: NodeJS.ProcessEnv;
   /** Repository top directory (or bare git dir) to search first. */
   repoDir?: string;
-  /** Whether repoDir is a work tree (secrets and connection settings refused there). */
+  /** Whether repoDir is a work tree (its configuration files are then ignored). */
   repoHasWorkTree?: boolean;
   /** The git directory of a non-bare repository, searched after its work tree. */
   gitDir?: string;
@@ -73,26 +81,41 @@ export async function assertPrivateFile(path: string, what: string): Promise<voi
   }
 }
 
-function asLayer(found: { filepath: string; config: unknown }, inWorkTree: boolean): ConfigLayer {
-  return { source: found.filepath, values: (found.config ?? {}) as Record<string, unknown>, inWorkTree };
+function asLayer(found: { filepath: string; config: unknown }): ConfigLayer {
+  return { source: found.filepath, values: (found.config ?? {}) as Record<string, unknown> };
+}
+
+/** Whether a search place holds a configuration (a package.json only with our key). */
+function isConfigFile(path: string): boolean {
+  if (!existsSync(path)) return false;
+  if (basename(path) !== "package.json") return true;
+  try {
+    return MODULE in (JSON.parse(readFileSync(path, "utf8")) as object);
+  } catch {
+    return false;
+  }
 }
 
 export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const userDir = userConfigDir(options.env);
   const found: ConfigLayer[] = [];
+  const ignored: string[] = [];
   if (options.explicitFile) {
     const path = resolve(options.explicitFile);
-    found.push(asLayer(await loadFile(path), false));
+    found.push(asLayer(await loadFile(path)));
   } else {
     const user = await search(userDir, USER_PLACES);
-    if (user) found.push(asLayer(user, false));
-    if (options.repoDir) {
+    if (user) found.push(asLayer(user));
+    if (options.repoDir && (options.repoHasWorkTree ?? true)) {
+      // Not even parsed: a malformed pulled file must not stop the agent either.
+      ignored.push(...REPO_PLACES.map((place) => join(options.repoDir!, place)).filter(isConfigFile));
+    } else if (options.repoDir) {
       const repo = await search(options.repoDir, REPO_PLACES);
-      if (repo) found.push(asLayer(repo, options.repoHasWorkTree ?? true));
+      if (repo) found.push(asLayer(repo));
     }
     if (options.gitDir && options.repoHasWorkTree) {
       const private_ = await search(options.gitDir, GIT_DIR_PLACES);
-      if (private_) found.push(asLayer(private_, false));
+      if (private_) found.push(asLayer(private_));
     }
   }
   for (const layer of found) {
@@ -108,7 +131,15 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     const values = Object.fromEntries(Object.entries(options.overrides).filter(([, v]) => v !== undefined));
     layers.push({ source: "command line", values });
   }
-  return { config: parseConfig(layers), files: found.map((l) => l.source), userDir };
+  return { config: parseConfig(layers), files: found.map((l) => l.source), ignored, userDir };
+}
+
+/** One line for each work-tree configuration file that was not read. */
+export function ignoredFileWarnings(loaded: LoadedConfig, gitDir: string | undefined): string[] {
+  const target = gitDir ? join(gitDir, `${MODULE}.config.json`) : join(loaded.userDir, "config.json");
+  return loaded.ignored.map(
+    (file) => `${file} is ignored: a work tree's files arrive with every pull, so they configure nothing; put this clone's settings in ${target}`,
+  );
 }
 
 export interface Credentials {

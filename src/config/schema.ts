@@ -90,14 +90,6 @@ const KEYS: Record<keyof Config, Kind> = {
   sealed: "boolean",
 };
 
-/**
- * What a configuration file in a work tree may set. Such a file can arrive
- * with a pull from anyone who can push to the hub, so it must not be able
- * to redirect the login (server, port, tls, ca), pick which secret is sent
- * (credentialsFile, password) or smuggle arguments into git-annex (syncArgs).
- */
-const WORK_TREE_KEYS: ReadonlySet<keyof Config> = new Set<keyof Config>(["jid", "buddies", "resource", "timeoutMs"]);
-
 /** Environment variables and the key each overrides. */
 export const ENV_KEYS: Record<string, keyof Config> = {
   GIT_ANNEX_XMPP_JID: "jid",
@@ -169,8 +161,6 @@ export interface ConfigLayer {
   /** Where it came from, for messages: a file path or "environment". */
   source: string;
   values: Record<string, unknown>;
-  /** Whether the file sits inside a git work tree (no secrets allowed there). */
-  inWorkTree?: boolean;
 }
 
 /** Merge layers, lowest precedence first, validating every key. */
@@ -189,15 +179,6 @@ export function parseConfig(layers: ConfigLayer[]): Config {
       }
       if (value === undefined || value === null) continue;
       const k = key as keyof Config;
-      if (layer.inWorkTree && !WORK_TREE_KEYS.has(k)) {
-        throw new ConfigError(`${layer.source}: \`${k}\` cannot be set in a repository's work tree`, {
-          key,
-          hint:
-            k === "password"
-              ? "use the user config directory, a credentials file (mode 0600) or GIT_ANNEX_XMPP_PASSWORD"
-              : "a work tree's files arrive with every pull: set it in the user config directory or in a config file inside the .git directory",
-        });
-      }
       (config as unknown as Record<string, unknown>)[k] = validate(k, KEYS[k], value, layer.source);
     }
   }

@@ -35,9 +35,11 @@ export async function quickConfig(options: QuickConfigOptions): Promise<Config |
       const user = searchJson(userConfigDir(options.env), USER_PLACES);
       if (user) found.push(user);
       const repo = locateRepo(resolve(options.cwd, options.repoArg ?? "."));
-      const inRepo = searchJson(repo.top, REPO_PLACES);
-      if (inRepo) found.push({ ...inRepo, inWorkTree: repo.workTree });
-      if (repo.workTree) {
+      // A work tree's files arrive by pull: load.ts ignores them (and says so).
+      if (!repo.workTree) {
+        const inRepo = searchJson(repo.top, REPO_PLACES);
+        if (inRepo) found.push(inRepo);
+      } else {
         const private_ = searchJson(repo.gitDir, GIT_DIR_PLACES);
         if (private_) found.push(private_);
       }

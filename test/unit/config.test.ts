@@ -17,7 +17,7 @@ async function configError(fn: () => unknown): Promise<ConfigError> {
   throw new Error("expected a ConfigError, nothing was thrown");
 }
 
-const layer = (values: Record<string, unknown>, source = "/etc/test.json", inWorkTree = false): ConfigLayer => ({ source, values, inWorkTree });
+const layer = (values: Record<string, unknown>, source = "/etc/test.json"): ConfigLayer => ({ source, values });
 
 describe("parseConfig", () => {
   it("returns the defaults for no layers, without sharing the defaults' arrays", () => {
@@ -88,13 +88,6 @@ describe("parseConfig", () => {
       "friend@example.org",
       "bob@example.net/laptop",
     ]);
-  });
-
-  it("refuses a password from a file in a work tree, and allows it elsewhere", async () => {
-    const error = await configError(() => parseConfig([layer({ password: "s3cret" }, "/repo/.git-annex-xmpprc.json", true)]));
-    expect(error.key).toBe("password");
-    expect(error.message).toContain("work tree");
-    expect(parseConfig([layer({ password: "s3cret" }, "/home/u/.config/git-annex-xmpp/config.json")]).password).toBe("s3cret");
   });
 
   it.each([["a string"], [42], [["jid"]], [null]])("refuses a layer that is not an object of keys (%j)", async (values) => {
@@ -215,8 +208,8 @@ describe("with files", () => {
 
   describe("loadConfig", () => {
     it("finds nothing and returns the defaults", async () => {
-      const loaded = await loadConfig({ env, repoDir: repo });
-      expect(loaded).toEqual({ config: DEFAULTS, files: [], userDir });
+      const loaded = await loadConfig({ env, repoDir: repo, repoHasWorkTree: false });
+      expect(loaded).toEqual({ config: DEFAULTS, files: [], ignored: [], userDir });
     });
 
     it("applies user file < repo file < environment < overrides", async () => {
@@ -248,7 +241,7 @@ describe("with files", () => {
 
     it("names the file and the key for an unknown key, with exit code 78", async () => {
       const file = await write(join(repo, ".git-annex-xmpprc.json"), { jid: "me@example.org", hostname: "x" });
-      const error = await configError(() => loadConfig({ env, repoDir: repo }));
+      const error = await configError(() => loadConfig({ env, repoDir: repo, repoHasWorkTree: false }));
       expect(error.key).toBe("hostname");
       expect(error.message).toContain(file);
       expect(error.exitCode).toBe(78);
@@ -268,30 +261,42 @@ describe("with files", () => {
 
     it("reads a JSON rc file without extension", async () => {
       await write(join(repo, ".git-annex-xmpprc"), `{ "jid": "me@example.org", "buddies": ["a@example.org"] }`);
-      const loaded = await loadConfig({ env, repoDir: repo });
+      const loaded = await loadConfig({ env, repoDir: repo, repoHasWorkTree: false });
       expect(loaded.config).toMatchObject({ jid: "me@example.org", buddies: ["a@example.org"] });
     });
 
     it("reads a YAML rc file without extension", async () => {
       await write(join(repo, ".git-annex-xmpprc"), "jid: me@example.org\nbuddies:\n  - a@example.org\ntimeoutMs: 5223\n");
-      const loaded = await loadConfig({ env, repoDir: repo });
+      const loaded = await loadConfig({ env, repoDir: repo, repoHasWorkTree: false });
       expect(loaded.config).toMatchObject({ jid: "me@example.org", buddies: ["a@example.org"], timeoutMs: 5223 });
     });
 
-    it("refuses connection settings, secrets and git-annex arguments in a work tree", async () => {
+    it("reads no key from a work tree's file, jid included, and reports the file as ignored", async () => {
+      await write(join(userDir, "config.json"), { jid: "alice@example.org" });
       for (const [key, value] of [
+        ["jid", "alice@evil.example"],
         ["server", "evil.example.org"],
         ["port", 1],
         ["ca", "/tmp/evil-ca.pem"],
         ["credentialsFile", "/home/me/.ssh/id_ed25519"],
         ["syncArgs", ["-c", "core.sshCommand=evil"]],
+        ["buddies", ["mallory@evil.example"]],
+        ["password", "s3cret"],
       ] as const) {
         const file = await write(join(repo, ".git-annex-xmpprc.json"), { [key]: value });
-        const error = await loadConfig({ env, repoDir: repo, repoHasWorkTree: true }).catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(ConfigError);
-        expect((error as ConfigError).key).toBe(key);
-        expect((error as ConfigError).message).toBe(`${file}: \`${key}\` cannot be set in a repository's work tree`);
+        const loaded = await loadConfig({ env, repoDir: repo, repoHasWorkTree: true });
+        expect(loaded.config).toEqual({ ...DEFAULTS, jid: "alice@example.org" });
+        expect(loaded.ignored).toEqual([file]);
+        expect(loaded.files).not.toContain(file);
       }
+    });
+
+    it("ignores a malformed work-tree file instead of failing, and a package.json without our key silently", async () => {
+      const rc = await write(join(repo, ".git-annex-xmpprc.json"), "{ not json");
+      await write(join(repo, "package.json"), { name: "x" });
+      expect((await loadConfig({ env, repoDir: repo })).ignored).toEqual([rc]);
+      const pkg = await write(join(repo, "package.json"), { name: "x", "git-annex-xmpp": { jid: "x@evil.example" } });
+      expect((await loadConfig({ env, repoDir: repo })).ignored).toEqual([pkg, rc]);
     });
 
     it("does not read a JavaScript config from a work tree", async () => {
@@ -305,13 +310,14 @@ describe("with files", () => {
       const tree = await write(join(repo, ".git-annex-xmpprc.json"), { resource: "tree", jid: "tree@example.org" });
       const own = await write(join(gitDir, "git-annex-xmpp.config.json"), { server: "private.example.org", resource: "private" });
       const loaded = await loadConfig({ env, repoDir: repo, repoHasWorkTree: true, gitDir });
-      expect(loaded.files).toEqual([tree, own]);
-      expect(loaded.config).toMatchObject({ jid: "tree@example.org", resource: "private", server: "private.example.org" });
+      expect(loaded.files).toEqual([own]);
+      expect(loaded.ignored).toEqual([tree]);
+      expect(loaded.config).toMatchObject({ jid: undefined, resource: "private", server: "private.example.org" });
     });
 
     it("treats an empty rc file as no keys", async () => {
       await write(join(repo, ".git-annex-xmpprc"), "\n");
-      expect((await loadConfig({ env, repoDir: repo })).config).toEqual(DEFAULTS);
+      expect((await loadConfig({ env, repoDir: repo, repoHasWorkTree: false })).config).toEqual(DEFAULTS);
     });
 
     it("reads a YAML user config file", async () => {
@@ -321,7 +327,7 @@ describe("with files", () => {
 
     it("reads the git-annex-xmpp key of package.json in the repo", async () => {
       const file = await write(join(repo, "package.json"), { name: "x", "git-annex-xmpp": { resource: "from-package" } });
-      const loaded = await loadConfig({ env, repoDir: repo });
+      const loaded = await loadConfig({ env, repoDir: repo, repoHasWorkTree: false });
       expect(loaded.config.resource).toBe("from-package");
       expect(loaded.files).toEqual([file]);
     });
@@ -329,7 +335,7 @@ describe("with files", () => {
     it("passes over a package.json without the key", async () => {
       await write(join(repo, "package.json"), { name: "x" });
       const rc = await write(join(repo, ".git-annex-xmpprc.yaml"), "resource: from-rc\n");
-      const loaded = await loadConfig({ env, repoDir: repo });
+      const loaded = await loadConfig({ env, repoDir: repo, repoHasWorkTree: false });
       expect(loaded.config.resource).toBe("from-rc");
       expect(loaded.files).toEqual([rc]);
     });
@@ -338,7 +344,7 @@ describe("with files", () => {
       await write(join(root, "work", ".git-annex-xmpprc.json"), { resource: "parent" });
       await write(join(root, "work", "package.json"), { "git-annex-xmpp": { resource: "parent-package" } });
       await write(join(root, ".git-annex-xmpprc"), `{"resource": "grandparent"}`);
-      const loaded = await loadConfig({ env, repoDir: repo });
+      const loaded = await loadConfig({ env, repoDir: repo, repoHasWorkTree: false });
       expect(loaded.files).toEqual([]);
       expect(loaded.config.resource).toBe(DEFAULTS.resource);
     });
@@ -360,7 +366,7 @@ describe("with files", () => {
 
     it("fails on a file that does not parse, naming it", async () => {
       await write(join(repo, ".git-annex-xmpprc.json"), "{ not json");
-      const error = await configError(() => loadConfig({ env, repoDir: repo }));
+      const error = await configError(() => loadConfig({ env, repoDir: repo, repoHasWorkTree: false }));
       expect(error.message).toContain(repo);
     });
 
@@ -368,7 +374,7 @@ describe("with files", () => {
       "refuses a file that holds %s instead of keys, as a configuration error",
       async (_what, content) => {
         const file = await write(join(repo, ".git-annex-xmpprc.json"), content);
-        const error = await configError(() => loadConfig({ env, repoDir: repo }));
+        const error = await configError(() => loadConfig({ env, repoDir: repo, repoHasWorkTree: false }));
         expect(error.message).toContain(file);
         expect(error.exitCode).toBe(78);
       },
@@ -377,14 +383,6 @@ describe("with files", () => {
     it("resolves a relative credentialsFile against the file that names it", async () => {
       await write(join(userDir, "config.json"), { credentialsFile: "secrets/pw" });
       expect((await loadConfig({ env })).config.credentialsFile).toBe(join(userDir, "secrets", "pw"));
-    });
-
-    it("refuses a password in a repo work-tree file even at mode 0600", async () => {
-      await write(join(repo, ".git-annex-xmpprc.json"), { jid: "me@example.org", password: "s3cret" }, 0o600);
-      const error = await configError(() => loadConfig({ env, repoDir: repo }));
-      expect(error.key).toBe("password");
-      expect(error.message).toContain("work tree");
-      expect(error.hint).toContain("GIT_ANNEX_XMPP_PASSWORD");
     });
 
     it("allows a password in a private file of a bare repository", async () => {

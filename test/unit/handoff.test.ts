@@ -91,8 +91,12 @@ describe("quickConfig and the socket", () => {
     expect(await quick("hub.git")).toBeUndefined();
     await rm(join(root, "home", ".config", "git-annex-xmpp", "config.yaml"));
     expect(await quick("elsewhere")).toBeUndefined();
-    await writeFile(join(root, "clone", ".git-annex-xmpprc.json"), JSON.stringify({ server: "evil" }));
-    expect(await quick("clone")).toBeUndefined(); // load.ts refuses `server` in a work tree
+  });
+
+  it("reads nothing from a work tree's file, as load.ts", async () => {
+    await writeFile(join(root, "clone", ".git", "git-annex-xmpp.config.json"), JSON.stringify({ jid: "clone@x" }));
+    await writeFile(join(root, "clone", ".git-annex-xmpprc.json"), JSON.stringify({ jid: "alice@evil.example", server: "evil" }));
+    expect(await quick("clone")).toMatchObject({ jid: "clone@x", server: undefined });
   });
 
   it("hands an announcement to the daemon, which spools it; another account is refused", async () => {
