@@ -132,9 +132,19 @@ export class DaemonRunningError extends AppError {
 }
 
 /** The spool directory cannot be written or read. */
-export class SpoolError extends AppError {
+/** An announcement that must not go out as it is (sealed mode without a secret): kept, never counted as sent. */
+export class AnnouncementRefusedError extends AppError {
+  constructor(detail: string) {
+    super("EREFUSED", `not sent: ${detail}`, {
+      hint: "restore the repository's secret (git-annex-xmpp install-hooks on a hub), or set sealed: false",
+      exitCode: EXIT.config,
+    });
+  }
+}
+
+export class QueueError extends AppError {
   constructor(detail: string, cause?: unknown) {
-    super("ESPOOL", `cannot use the spool: ${detail}`, {
+    super("EQUEUE", `cannot use the announcement queue: ${detail}`, {
       hint: "check the permissions of the state directory ($XDG_STATE_HOME/git-annex-xmpp or ~/.local/state/git-annex-xmpp)",
       cause,
     });

@@ -1,15 +1,14 @@
 /**
- * The command line. With its two entry points (cli.ts, notify-hook.ts) the
- * only place that maps errors to exit codes and touches process.exit /
- * argv / signals; commands are loaded lazily so a hook pays only for the
- * one it runs. `notify` first tries the hand-off fast path, before yargs
- * (and everything else) is even loaded: with a daemon running, that is all
- * a hook costs.
+ * The command line. With its entry point (cli.ts) the only place that maps
+ * errors to exit codes and touches process.exit / argv / signals; commands
+ * are loaded lazily so that each pays only for what it runs. Hooks run no
+ * node at all (hooks/notify-block.sh only writes to the queue).
  */
+import { appendFileSync, mkdirSync } from "node:fs";
 import type { Argv } from "yargs";
 import type { CommandContext } from "./commands/context.js";
-import type { FastNotifyOutcome } from "./handoff/fast-notify.js";
 import { AppError, EXIT, UsageError } from "./errors.js";
+import { statePaths } from "./state/paths.js";
 import { createLogger, type LogLevel } from "./log.js";
 import { readStdin } from "./stdin.js";
 import path from "node:path";
@@ -20,10 +19,16 @@ interface GlobalArgs {
   quiet?: boolean;
 }
 
-function contextFrom(argv: GlobalArgs, signal: AbortSignal, daemon = false): CommandContext {
+/** A detached process (the hook's sender) logs to this file, with timestamps. */
+function fileWriter(file: string): (line: string) => void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  return (line) => appendFileSync(file, line, { mode: 0o600 });
+}
+
+function contextFrom(argv: GlobalArgs, signal: AbortSignal, daemon = false, logFile?: string): CommandContext {
   const level: LogLevel = argv.verbose ? "debug" : argv.quiet ? "warn" : "info";
   return {
-    log: createLogger({ level, timestamps: daemon }),
+    log: createLogger({ level, timestamps: daemon || logFile !== undefined, ...(logFile ? { write: fileWriter(logFile) } : {}) }),
     cwd: process.cwd(),
     env: process.env,
     out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
@@ -35,10 +40,8 @@ function contextFrom(argv: GlobalArgs, signal: AbortSignal, daemon = false): Com
 
 const repoOption = { type: "string", describe: "the repository (default: the current directory)" } as const;
 
-export async function buildCli(argv: string[], signal: AbortSignal, fast?: FastNotifyOutcome): Promise<Argv<GlobalArgs>> {
+export async function buildCli(argv: string[], signal: AbortSignal): Promise<Argv<GlobalArgs>> {
   const { default: yargs } = await import("yargs");
-  // The fast path consumed a post-receive hook's stdin already.
-  const notifyStdin = fast?.stdin !== undefined ? async () => fast.stdin! : readStdin;
   return yargs(argv)
     .scriptName("git-annex-xmpp")
     .usage("$0 <command>\n\nTell git-annex repositories over XMPP that a shared repository got new commits.")
@@ -63,8 +66,7 @@ export async function buildCli(argv: string[], signal: AbortSignal, fast?: FastN
           ...(a.hook ? { hook: a.hook } : {}),
           ...(a.timeout !== undefined ? { timeout: positive(a.timeout, "--timeout") } : {}),
           refs: (a.refs ?? []).map(String),
-          readStdin: notifyStdin,
-          handOffTried: Boolean(fast?.tried),
+          readStdin,
         });
       },
     )
@@ -79,11 +81,12 @@ export async function buildCli(argv: string[], signal: AbortSignal, fast?: FastN
     )
     .command(
       "flush",
-      "deliver the announcements that notify had to spool",
-      (y) => y.option("repo", { ...repoOption, describe: "whose configuration to use (default: the current directory)" }),
+      "send the announcement queue now, unless an agent or another sender does",
+      (y) => y.option("background", { type: "boolean", describe: "log to the sender's log file (how hooks start it)" }),
       async (a) => {
         const { run } = await import("./commands/flush.js");
-        await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}) });
+        const logFile = a.background ? statePaths(process.env).senderLog : undefined;
+        await run(contextFrom(a, signal, false, logFile), { background: Boolean(a.background) });
       },
     )
     .command(
@@ -203,11 +206,8 @@ function positive(value: number, flag: string): number {
   return value;
 }
 
-/**
- * Runs one command line; resolves with the exit code. `fast` is the outcome
- * of a fast path the caller already tried (notify-hook.ts).
- */
-export async function main(argv: string[], fast?: FastNotifyOutcome): Promise<number> {
+/** Runs one command line; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   // `on`, not `once`: execa's signal-exit, listening while a child runs,
   // re-raises a signal when it finds itself the only listener, and a `once`
@@ -219,13 +219,7 @@ export async function main(argv: string[], fast?: FastNotifyOutcome): Promise<nu
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   try {
-    if (argv[0] === "notify" && fast === undefined) {
-      const { tryFastNotify, reportFastNotify } = await import("./handoff/fast-notify.js");
-      fast = await tryFastNotify(argv.slice(1), process.env, process.cwd());
-      reportFastNotify(argv, fast);
-      if (fast.handedOff) return EXIT.ok;
-    }
-    await (await buildCli(argv, controller.signal, fast)).parseAsync();
+    await (await buildCli(argv, controller.signal)).parseAsync();
     return EXIT.ok;
   } catch (error) {
     const verbose = argv.includes("--verbose") || argv.includes("-v");

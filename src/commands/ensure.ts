@@ -11,7 +11,6 @@ import { resolveCredentials } from "../config/load.js";
 import { userStateDir } from "../config/places.js";
 import { AppError } from "../errors.js";
 import { requireAnnexUuid } from "../git/repo.js";
-import { fnv1a } from "../handoff/paths.js";
 import { runningListener } from "../lock/repo-lock.js";
 import { LOG_ROTATE_BYTES, rotateLog, spawnDetachedCli } from "../services/background.js";
 import { repoAndConfig } from "./common.js";
@@ -23,6 +22,16 @@ export interface EnsureArgs {
 
 /** How long to wait for the new daemon to take the repository's lock. */
 const START_TIMEOUT_MS = 15_000;
+
+/** FNV-1a, 32 bit: a short stable tag for a path in a file name (no need for crypto here). */
+export function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, "utf8")) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, "0");
+}
 
 export function listenLogFile(stateDir: string, repoDir: string): string {
   return join(stateDir, "logs", `listen-${basename(repoDir).replace(/[^A-Za-z0-9._-]/g, "_")}-${fnv1a(repoDir)}.log`);

@@ -1,55 +1,26 @@
 /**
- * `flush`: deliver the account's spool now (what a running `listen` does by
- * itself whenever it is connected): oldest first, duplicates merged, each
- * entry deleted only once the server acknowledged the presence carrying it.
+ * `flush`: send the announcement queue now (what a running agent does by
+ * itself): entries merged per repository, each deleted only once the
+ * server acknowledged the presence carrying it. `--background` is how the
+ * hook starts it when no agent runs: its log goes to the sender's log file
+ * under the state directory, nothing to the terminal.
  */
-import path from "node:path";
-import { loadConfig, resolveCredentials, type LoadedConfig } from "../config/load.js";
-import { userStateDir } from "../config/places.js";
-import { NotAnnexRepoError } from "../errors.js";
-import { deliverAnnouncement } from "../services/announce.js";
-import { createSession } from "../services/connect.js";
-import { flushSpool } from "../spool/flush.js";
-import { spoolDirFor } from "../spool/paths.js";
-import { openSpool } from "../spool/spool.js";
-import { repoAndConfig } from "./common.js";
+import { runSender } from "../announce/sender.js";
 import type { CommandContext } from "./context.js";
 
 export interface FlushArgs {
-  repo?: string;
+  background?: boolean;
 }
 
-/** The configuration of --repo, else of the current repository, else the user's alone. */
-async function configFor(ctx: CommandContext, repoArg: string | undefined): Promise<LoadedConfig> {
-  try {
-    return (await repoAndConfig(ctx, repoArg)).loaded;
-  } catch (error) {
-    if (repoArg !== undefined || !(error instanceof NotAnnexRepoError)) throw error;
-    return loadConfig({ env: ctx.env, ...(ctx.configPath ? { explicitFile: path.resolve(ctx.cwd, ctx.configPath) } : {}) });
-  }
-}
-
-export async function run(ctx: CommandContext, args: FlushArgs): Promise<void> {
-  const loaded = await configFor(ctx, args.repo);
-  const { config } = loaded;
-  const credentials = await resolveCredentials(config, loaded.userDir, userStateDir(ctx.env));
-  const spool = openSpool(spoolDirFor(userStateDir(ctx.env), credentials.jid));
-  const pending = (await spool.list()).length;
-  if (pending === 0) {
-    ctx.out(`nothing to deliver: the spool of ${credentials.jid} is empty`);
+export async function run(ctx: CommandContext, _args: FlushArgs): Promise<void> {
+  const result = await runSender({ env: ctx.env, log: ctx.log });
+  if (result.heldBy) {
+    ctx.out(`pid ${result.heldBy.pid} sends the queue (an agent or another sender); ${result.pending} announcement(s) queued`);
     return;
   }
-  ctx.log.info(`delivering ${pending} spooled announcement(s) for ${credentials.jid}`);
-  const session = await createSession(config, credentials, ctx.log, "flush");
-  try {
-    await session.start();
-    const result = await flushSpool(
-      spool,
-      (announcement) => deliverAnnouncement(session, announcement, { ackTimeoutMs: config.timeoutMs, sealed: config.sealed, log: ctx.log }),
-      ctx.log,
-    );
-    ctx.out(`delivered ${result.entries} announcement(s) in ${result.presences} presence(s)`);
-  } finally {
-    await session.stop().catch(() => undefined);
+  if (result.entries === 0 && result.pending === 0) {
+    ctx.out("nothing to deliver: the queue is empty");
+    return;
   }
+  ctx.out(`delivered ${result.entries} announcement(s) in ${result.presences} presence(s)${result.pending ? `; ${result.pending} still queued` : ""}`);
 }

@@ -2,7 +2,7 @@
  * `git-annex-xmpp install-hooks`: add our notify block to the repository's
  * receive-side hooks (see src/git/hooks.ts for where and how).
  */
-import { existsSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.js";
 import { HOOK_NAMES, isHookName, type HookName } from "../git/hook-script.js";
@@ -46,20 +46,16 @@ export function parseHookNames(values: readonly string[] | undefined): HookName[
 }
 
 /**
- * The absolute node binary and the CLI installed with the script running
- * now, so that the hook works in the pusher's environment whatever its PATH
- * (see InstallHooksOptions): notify-hook.cjs beside it, the entry point that
- * loads only the hand-off fast path when a listen runs, else the script
- * itself. Without a script path (an unusual launch) the hook relies on
- * `git-annex-xmpp` being on PATH.
+ * The absolute node binary and the CLI script running now, so that the
+ * hook can start a sender in the pusher's environment whatever its PATH
+ * (see InstallHooksOptions). Without a script path (an unusual launch) the
+ * hook relies on `git-annex-xmpp` being on PATH.
  */
 function runningCliCommand(): string[] {
   const script = process.argv[1];
   if (script === undefined) return ["git-annex-xmpp"];
   try {
-    const real = realpathSync(script);
-    const hookEntry = path.join(path.dirname(real), "notify-hook.cjs");
-    return [process.execPath, existsSync(hookEntry) ? hookEntry : real];
+    return [process.execPath, realpathSync(script)];
   } catch {
     return ["git-annex-xmpp"];
   }

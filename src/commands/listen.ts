@@ -3,8 +3,10 @@
  * announcement names, once at start and after each reconnect.
  */
 import { resolveCredentials, userStateDir } from "../config/load.js";
-import { gitAnnexVersion, listAnnexRemotes, remotesForUuids, requireAnnexUuid, resolveRepo } from "../git/repo.js";
-import { startAnnouncementRelay } from "../handoff/relay.js";
+import { gitAnnexVersion, listAnnexRemotes, remotesForUuids, requireAnnexUuid } from "../git/repo.js";
+import { startQueueCourier } from "../announce/courier.js";
+import { bareJid } from "../config/schema.js";
+import type { XmppSession } from "../xmpp/session.js";
 import { runListener } from "../listen/daemon.js";
 import { lockRepositoryForListen } from "../lock/repo-lock.js";
 import { createSession } from "../services/connect.js";
@@ -28,24 +30,36 @@ export async function run(ctx: CommandContext, args: ListenArgs): Promise<void> 
   // One daemon per repository (throws DaemonRunningError naming the holder).
   const unlock = await lockRepositoryForListen(repo.dir, repo.gitDir);
   ctx.log.info(`listening for ${repo.dir} (git-annex ${await gitAnnexVersion(repo.dir)})`);
-  // Serves notify's hand-offs and flushes the spool whenever a session is online.
-  const relay = await startAnnouncementRelay({
+  // Sends the user's announcement queue (hooks, notify) through the live session.
+  const account = bareJid(credentials.jid);
+  let live: XmppSession | undefined;
+  const localHandlers: Array<(uuids: readonly string[], reason: string, newShas: readonly string[]) => void> = [];
+  const courier = await startQueueCourier({
     env: ctx.env,
-    jid: credentials.jid,
     log: ctx.log,
-    delivery: { ackTimeoutMs: config.timeoutMs, sealed: config.sealed },
-    resolveUuid: async (dir) => requireAnnexUuid(await resolveRepo(dir)),
+    serves: (key) => key === account,
+    liveSession: (key) => (key === account ? live : undefined),
+    onSent: (announcement) => {
+      const newShas = announcement.refs.flatMap((r) => (r.new && !/^0+$/.test(r.new) ? [r.new] : []));
+      for (const handler of localHandlers) handler(announcement.uuids, `announced for ${announcement.repo ?? "this machine"}`, newShas);
+    },
   }).catch(async (error: unknown) => {
     await unlock();
     throw error;
   });
   const stopServing = async () => {
-    await relay.close();
+    await courier.close();
     await unlock();
   };
   await runListener({
-    onOnline: relay.onOnline,
-    localAnnouncements: relay.onLocal,
+    onOnline: async (session) => {
+      live = session;
+      session.on("disconnect", () => {
+        if (live === session) live = undefined;
+      });
+      courier.request();
+    },
+    localAnnouncements: (handler) => void localHandlers.push(handler),
     log: ctx.log,
     signal: ctx.signal,
     buddies: config.buddies,

@@ -1,33 +1,19 @@
 /**
- * `notify`: announce that this repository received commits. Runs from git
- * hooks, so it is bounded by a hard timeout: a push must never hang on it.
- *
- * In order: hand the announcement to a running `listen` of the same account
- * (cli.ts tries that first, before loading this module, when it can); else
- * log in and deliver it; if that fails for any reason within the timeout
- * (server down, timeout, refused login, missing password), put it in the
- * spool and exit 0 with a one-line warning: the announcement is safe on
- * disk and `flush` or a running `listen` delivers it. Exit status: 0 when
- * it was delivered, handed off or spooled; 78 when the configuration is so
- * broken that the account, and so the spool, is unknown; 1 when even the
- * spool cannot be written.
+ * `notify`: announce that this repository received commits, by hand or
+ * from an old hook. It puts the announcement in the queue first — from
+ * then on it is safe, whatever else is wrong — and then sends the queue
+ * itself unless an agent or a sender already does (sender.ts), bounded by
+ * `timeoutMs`. Exit 0 once the announcement is queued: what could not be
+ * sent now stays queued with a one-line warning, for the agent or `flush`.
  */
-import { resolveCredentials } from "../config/load.js";
-import { userStateDir } from "../config/places.js";
-import { AppError, ConfigError, EXIT, TimeoutError, UsageError } from "../errors.js";
-import { requireAnnexUuid } from "../git/repo.js";
-import { readAnnounceSecret } from "../git/secret.js";
-import { handOff } from "../handoff/client.js";
-import { socketPathFor } from "../handoff/paths.js";
-import type { Announcement } from "../notify/announcement.js";
-import { parsePostReceive, parsePostUpdate, type RefUpdate } from "../notify/refs.js";
-import { deliverAnnouncement } from "../services/announce.js";
-import { createSession } from "../services/connect.js";
-import { flushSpool } from "../spool/flush.js";
-import { spoolDirFor } from "../spool/paths.js";
-import { openSpool, type Spool } from "../spool/spool.js";
-import type { XmppSession } from "../xmpp/session.js";
-import { repoAndConfig } from "./common.js";
+import { openQueue } from "../announce/queue.js";
+import type { EntryHook } from "../announce/queue-entry.js";
+import { parsePostReceive, parsePostUpdate, type RefUpdate } from "../announce/refs.js";
+import { runSender } from "../announce/sender.js";
+import { UsageError } from "../errors.js";
+import { requireAnnexUuid, resolveRepo } from "../git/repo.js";
+import { statePaths } from "../state/paths.js";
+import path from "node:path";
 import type { CommandContext } from "./context.js";
 
 export interface NotifyArgs {
@@ -38,78 +24,29 @@ export interface NotifyArgs {
   refs?: string[];
   /** Reads the hook's stdin; injected so tests need no real stdin. */
   readStdin: () => Promise<string>;
-  /** cli.ts's fast path already asked the daemon (and it declined or none runs). */
-  handOffTried?: boolean;
 }
 
 export async function run(ctx: CommandContext, args: NotifyArgs): Promise<void> {
-  const started = Date.now();
-  const { repo, loaded } = await repoAndConfig(ctx, args.repo, args.timeout ? { timeoutMs: args.timeout } : {});
-  const { config } = loaded;
-  const uuids = args.uuid && args.uuid.length > 0 ? args.uuid : [requireAnnexUuid(repo)];
+  const repo = await resolveRepo(path.resolve(ctx.cwd, args.repo ?? "."));
+  const uuids = args.uuid ?? [];
+  if (uuids.length === 0) requireAnnexUuid(repo);
   const refs = await readRefUpdates(args);
-  // Without an account there is no spool either: that configuration error is fatal (78).
-  if (!config.jid) await resolveCredentials(config, loaded.userDir);
-  const jid = config.jid!;
-  if (config.sealed && (await readAnnounceSecret(repo.dir)) === undefined) {
-    throw new ConfigError(`sealed mode, but ${repo.dir} has no announcement secret to seal with: nothing was announced`, {
-      key: "sealed",
-      hint: `git-annex-xmpp install-hooks --repo ${repo.dir} creates it; or set sealed: false`,
-    });
+  const queue = openQueue(statePaths(ctx.env).queue);
+  const hook: EntryHook = args.hook ?? "notify";
+  const name = await queue.add({ hook, repo: repo.dir, uuids, refs });
+  ctx.log.debug(`notify: queued ${name} (${refs.length} refs) for ${repo.dir}`);
+  const result = await withinTimeout(args.timeout ?? 5_000, runSender({ env: ctx.env, log: ctx.log, role: "notify" }));
+  if (result === undefined) {
+    ctx.log.warn(`could not announce the push within ${args.timeout ?? 5_000} ms; it stays queued in ${queue.dir}: the agent or \`git-annex-xmpp flush\` sends it`);
+    return;
   }
-  const announcement: Announcement = { uuids, refs, createdAt: started, repo: repo.dir, ...(config.sealed ? { sealed: true } : {}) };
-  ctx.log.debug(`notify: ${uuids.join(",")} (${refs.length} refs) from ${repo.dir}`);
-
-  if (!args.handOffTried) {
-    const request = { v: 1, op: "announce", jid, repo: repo.dir, uuids, refs, createdAt: started, ...(config.sealed ? { sealed: true } : {}) } as const;
-    const outcome = await handOff(socketPathFor(ctx.env, jid), request, Math.min(2_000, config.timeoutMs));
-    if (outcome.accepted) {
-      ctx.log.debug(`notify: handed off to listen (pid ${outcome.pid}) in ${Date.now() - started} ms`);
-      return;
-    }
-    ctx.log.debug(`notify: no hand-off (${outcome.reason}); delivering directly`);
+  if (result.heldBy) {
+    ctx.log.debug(`notify: pid ${result.heldBy.pid} sends the queue`);
+    return;
   }
-
-  const spool = openSpool(spoolDirFor(userStateDir(ctx.env), jid));
-  let delivered = false;
-  let session: XmppSession | undefined;
-  try {
-    await withDeadline(
-      config.timeoutMs,
-      async () => {
-        const credentials = await resolveCredentials(config, loaded.userDir, userStateDir(ctx.env));
-        const live = (session = await createSession(config, credentials, ctx.log, "notify"));
-        const deliver = (a: Announcement) => deliverAnnouncement(live, a, { ackTimeoutMs: config.timeoutMs, sealed: config.sealed, log: ctx.log });
-        await live.start();
-        await deliver(announcement);
-        delivered = true;
-        ctx.log.debug(`notify: announced ${uuids.join(",")} in ${Date.now() - started} ms`);
-        await deliverBacklog(spool, deliver, ctx);
-        await live.stop();
-      },
-      () => session?.stop(),
-    );
-  } catch (error) {
-    if (delivered) {
-      ctx.log.debug(`notify: the spool's backlog stays for later: ${(error as Error).message}`);
-      return;
-    }
-    const entry = await spool.add(announcement);
-    // A refused login or a loose credentials file will not fix itself: name the remedy on the same line.
-    const remedy = error instanceof AppError && error.exitCode === EXIT.config && error.hint ? ` (hint: ${error.hint})` : "";
-    ctx.log.warn(
-      `could not announce the push (${(error as Error).message}); spooled as ${entry} in ${spool.dir}: ` +
-        `a running \`listen\` or \`git-annex-xmpp flush\` delivers it${remedy}`,
-    );
-    if (ctx.verbose && error instanceof Error && error.stack) ctx.log.debug(error.stack);
+  if ((await queue.list()).includes(name)) {
+    ctx.log.warn(`could not announce the push; it stays queued as ${name} in ${queue.dir}: the agent or \`git-annex-xmpp flush\` sends it`);
   }
-}
-
-/** Connected anyway: deliver what earlier hooks had to spool (a hub may run no daemon). */
-async function deliverBacklog(spool: Spool, deliver: (a: Announcement) => Promise<void>, ctx: CommandContext): Promise<void> {
-  if ((await spool.list()).length === 0) return;
-  const result = await flushSpool(spool, deliver, ctx.log);
-  if (result.entries > 0) ctx.log.info(`delivered ${result.entries} spooled announcement(s) too`);
 }
 
 async function readRefUpdates(args: NotifyArgs): Promise<RefUpdate[]> {
@@ -123,16 +60,13 @@ async function readRefUpdates(args: NotifyArgs): Promise<RefUpdate[]> {
   return parsePostUpdate(args.refs ?? []);
 }
 
-async function withDeadline(ms: number, work: () => Promise<void>, abandon: () => Promise<void> | undefined): Promise<void> {
+async function withinTimeout<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError("announcing the push", ms)), ms);
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
   });
   try {
-    await Promise.race([work(), deadline]);
-  } catch (error) {
-    await Promise.resolve(abandon()).catch(() => undefined);
-    throw error;
+    return await Promise.race([work, deadline]);
   } finally {
     clearTimeout(timer);
   }

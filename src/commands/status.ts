@@ -6,15 +6,12 @@
  * `--json` for scripts. Exit 0 whatever it finds; `doctor` is the check.
  */
 import { stat } from "node:fs/promises";
-import { userStateDir } from "../config/places.js";
+import { openQueue } from "../announce/queue.js";
 import { readAnnounceSecret } from "../git/secret.js";
 import { installedHooks } from "../git/hooks.js";
-import { answers } from "../handoff/server.js";
-import { socketPathFor } from "../handoff/paths.js";
+import { liveLockHolder } from "../lock/pid-lock.js";
 import { runningListener } from "../lock/repo-lock.js";
-import { openSpool } from "../spool/spool.js";
-import { entryCreatedAt } from "../spool/entry.js";
-import { spoolDirFor } from "../spool/paths.js";
+import { statePaths } from "../state/paths.js";
 import { loadSyncState, stateFile } from "../sync/state.js";
 import { listenLogFile } from "./ensure.js";
 import { repoAndConfig } from "./common.js";
@@ -31,8 +28,8 @@ export interface StatusReport {
   listen: { pid: number; host: string | undefined } | undefined;
   /** ensure's log of this repository's daemon, when there is one. */
   log: string | undefined;
-  handoff: { socket: string; answering: boolean } | undefined;
-  spool: { dir: string; waiting: number; oldest: string | undefined } | undefined;
+  /** The user's announcement queue, and the process that sends it (an agent or a sender), if any. */
+  queue: { dir: string; waiting: number; oldest: string | undefined; sentBy: number | undefined };
   hooks: string[];
   signed: boolean;
   /** Only for a clone a listener has synced. */
@@ -48,12 +45,12 @@ export async function run(ctx: CommandContext, args: StatusArgs): Promise<void> 
 
 export async function collect(ctx: CommandContext, args: StatusArgs): Promise<StatusReport> {
   const { repo, loaded } = await repoAndConfig(ctx, args.repo);
-  const stateDir = userStateDir(ctx.env);
+  const paths = statePaths(ctx.env);
   const jid = loaded.config.jid;
-  const log = listenLogFile(stateDir, repo.dir);
-  const socket = jid ? socketPathFor(ctx.env, jid) : undefined;
-  const spool = jid ? openSpool(spoolDirFor(stateDir, jid)) : undefined;
-  const waiting = spool ? await spool.list() : [];
+  const log = listenLogFile(paths.dir, repo.dir);
+  const queue = openQueue(paths.queue);
+  const waiting = await queue.list();
+  const oldest = waiting[0] === undefined ? undefined : await stat(`${queue.dir}/${waiting[0]}`).then((s) => s.mtimeMs, () => undefined);
   const syncStateAt = await stat(stateFile(repo.gitDir)).then((s) => s.mtime, () => undefined);
   const syncState = syncStateAt ? await loadSyncState(repo.gitDir) : undefined;
   const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -62,12 +59,7 @@ export async function collect(ctx: CommandContext, args: StatusArgs): Promise<St
     account: jid,
     listen: await runningListener(repo.gitDir),
     log: (await stat(log).then(() => true, () => false)) ? log : undefined,
-    handoff: socket ? { socket, answering: await answers(socket) } : undefined,
-    spool: spool && {
-      dir: spool.dir,
-      waiting: waiting.length,
-      oldest: waiting[0] === undefined ? undefined : iso(entryCreatedAt(waiting[0])),
-    },
+    queue: { dir: queue.dir, waiting: waiting.length, oldest: iso(oldest), sentBy: (await liveLockHolder(paths.queueLock))?.pid },
     hooks: await installedHooks(repo),
     signed: (await readAnnounceSecret(repo.dir)) !== undefined,
     lastSync:
@@ -83,11 +75,9 @@ export function describe(r: StatusReport): string[] {
     `account:    ${r.account ?? "none configured (git-annex-xmpp configure --jid …)"}`,
     `listen:     ${r.listen ? `running, pid ${r.listen.pid}${r.listen.host ? ` on ${r.listen.host}` : ""}` : "not running (git-annex-xmpp ensure starts one)"}${r.log ? `; log ${r.log}` : ""}`,
   ];
-  if (r.handoff) lines.push(`hand-off:   ${r.handoff.socket} ${r.handoff.answering ? "(a listen of this account answers: hooks hand off)" : "(no listen of this account answers: hooks log in themselves)"}`);
-  if (r.spool) {
-    const oldest = r.spool.oldest ? `, oldest from ${r.spool.oldest}` : "";
-    lines.push(`spool:      ${r.spool.waiting} announcement(s) waiting${oldest}${r.spool.waiting > 0 ? " (delivered by a connected listen, or git-annex-xmpp flush)" : ""}`);
-  }
+  const oldest = r.queue.oldest ? `, oldest from ${r.queue.oldest}` : "";
+  const sender = r.queue.sentBy ? `sent by pid ${r.queue.sentBy}` : "no agent or sender holds it: hooks start a sender";
+  lines.push(`queue:      ${r.queue.waiting} announcement(s) waiting${oldest}; ${sender}`);
   lines.push(`hooks:      ${r.hooks.length > 0 ? `notify runs from ${r.hooks.join(", ")}` : "none"}`);
   lines.push(`signing:    ${r.signed ? "announcements are signed and checked (refs/annex-xmpp/secret)" : "no announcement secret: unsigned"}`);
   if (r.lastSync) {

@@ -56,7 +56,7 @@ export interface ListenerDeps {
    * relays them as its own presence, which it then ignores as an echo, so
    * they reach this repository's own sync through here.
    */
-  localAnnouncements?(handler: (uuids: readonly string[], reason: string) => void): void;
+  localAnnouncements?(handler: (uuids: readonly string[], reason: string, newShas?: readonly string[]) => void): void;
 }
 
 export const DEFAULT_PROBE = { idleMs: 120_000, timeoutMs: 10_000 };
@@ -109,8 +109,12 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
     }
     scheduler.request(remotes.map((r) => r.name), reason);
   };
-  deps.localAnnouncements?.((uuids, reason) => {
-    requestSync(uuids, reason).catch((error: Error) => log.warn(`${reason}: ${error.message}`));
+  deps.localAnnouncements?.((uuids, reason, newShas = []) => {
+    // As for a received push: what this clone has already (its own push-back) costs no sync.
+    const skip = async () => newShas.length > 0 && deps.hasObjects !== undefined && (await deps.hasObjects([...newShas]));
+    skip()
+      .then((have) => (have ? log.debug(`${reason}: every announced commit is already here`) : requestSync(uuids, reason)))
+      .catch((error: Error) => log.warn(`${reason}: ${error.message}`));
   });
 
   let attempt = 0;

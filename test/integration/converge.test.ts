@@ -8,7 +8,7 @@
 import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { encodeAnnouncement } from "../../src/notify/announcement.js";
+import { encodeAnnouncement } from "../../src/announce/announcement.js";
 import { toXml } from "../../src/xmpp/element.js";
 import type { AnnexSandbox } from "../support/annex.js";
 import type { Daemon } from "../support/cli.js";

@@ -95,15 +95,15 @@ describe("hook → XMPP → listener → git annex sync", () => {
     }
   });
 
-  it("on one machine, the hub's notify hands off to the running listener, which also syncs its own clone", async () => {
+  it("on one machine, the hub's hook queues the push; the running agent sends it and also syncs its own clone", async () => {
     await fx.useAccount(cloneB, "alice");
     const b = fx.listen(cloneB);
     await b.waitForLine(/sync finished/);
     const since = b.lines.length;
-    const commit = await pushFromA("handed-off.txt", true);
-    await b.waitForLine(/hand-off from notify: /, { since });
+    const commit = await pushFromA("queued.txt", true);
+    await b.waitForLine(new RegExp(`announced ${hubUuid} .*for ${hub} as alice@localhost`), { since });
     await arrived(commit);
-    expect(b.count(/sync started: origin \(hand-off for /, since)).toBeGreaterThan(0);
+    expect(b.count(/sync started: origin \(announced for /, since)).toBeGreaterThan(0);
   });
 
   it("a buddy account's announcement is accepted; a subscribed stranger's is ignored", async () => {

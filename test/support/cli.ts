@@ -30,8 +30,7 @@ export function packageRoot(): string {
 }
 
 export const CLI = join(packageRoot(), "dist", "cli.js");
-/** What install-hooks' block runs: the bundled fast path, with the whole CLI behind it. */
-export const HOOK_ENTRY = join(packageRoot(), "dist", "notify-hook.cjs");
+
 
 export interface CliResult {
   exitCode: number;

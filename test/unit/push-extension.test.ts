@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeAnnouncement } from "../../src/notify/announcement.js";
+import { encodeAnnouncement } from "../../src/announce/announcement.js";
 import { decodeGitAnnexPresence } from "../../src/xmpp/codec.js";
 import { toXml, type XmlElement } from "../../src/xmpp/element.js";
 import { canonicalText, createUnsealer, decodePushExtension, judgeAuthenticity, PUSH_EXT_NS, sealUuid } from "../../src/xmpp/push-extension.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parsePostReceive, parsePostUpdate } from "../../src/notify/refs.js";
+import { parsePostReceive, parsePostUpdate } from "../../src/announce/refs.js";
 
 const ZERO = "0".repeat(40);
 const A = "a".repeat(40);

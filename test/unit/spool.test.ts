@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/log.js";
-import type { Announcement } from "../../src/notify/announcement.js";
+import type { Announcement } from "../../src/announce/announcement.js";
 import { entryCreatedAt, entryName, isEntryName, parseSpooledAnnouncement, serializeAnnouncement, sortEntryNames } from "../../src/spool/entry.js";
 import { flushSpool } from "../../src/spool/flush.js";
 import { accountDirName, spoolDirFor } from "../../src/spool/paths.js";

@@ -1,9 +1,14 @@
 /**
- * How spooled announcements become presences, pure: oldest first,
+ * How queued announcements become presences, pure: oldest first,
  * duplicates merged (union of UUIDs, latest SHA per ref).
  */
-import { mergeAnnouncements, type Announcement } from "../notify/announcement.js";
-import type { SpoolItem } from "./entry.js";
+import { mergeAnnouncements, type Announcement } from "./announcement.js";
+
+export interface PendingAnnouncement {
+  /** The queue entry it came from. */
+  name: string;
+  announcement: Announcement;
+}
 
 /** How many UUIDs one delivered presence carries at most (git-annex's decoder has no limit; ours stops at 1024). */
 export const MAX_UUIDS_PER_PRESENCE = 100;
@@ -19,9 +24,9 @@ export interface DeliveryBatch {
  * (union of UUIDs, latest SHA per ref), and a batch closes before its merged
  * UUID list would outgrow one presence.
  */
-export function planDelivery(items: readonly SpoolItem[], maxUuids = MAX_UUIDS_PER_PRESENCE): DeliveryBatch[] {
+export function planDelivery(items: readonly PendingAnnouncement[], maxUuids = MAX_UUIDS_PER_PRESENCE): DeliveryBatch[] {
   const batches: DeliveryBatch[] = [];
-  let current: SpoolItem[] = [];
+  let current: PendingAnnouncement[] = [];
   let uuids = new Set<string>();
   const close = () => {
     if (current.length === 0) return;

@@ -4,8 +4,9 @@
  * repository's secret when it has one (DESIGN.md §2.2), sealed when the
  * configuration says so and there is a secret, then acknowledged.
  */
+import { AnnouncementRefusedError } from "../errors.js";
 import { readAnnounceSecret } from "../git/secret.js";
-import { encodeAnnouncement, type Announcement } from "../notify/announcement.js";
+import { encodeAnnouncement, type Announcement } from "./announcement.js";
 import type { Logger } from "../log.js";
 import type { XmppSession } from "../xmpp/session.js";
 
@@ -21,10 +22,9 @@ export async function deliverAnnouncement(session: XmppSession, announcement: An
   const secret = announcement.repo ? await readAnnounceSecret(announcement.repo) : undefined;
   const sealed = announcement.sealed === true || options.sealed;
   if (sealed && secret === undefined) {
-    // Never in the clear what was asked to be sealed (notify and the
-    // hand-off refuse this up front; here the secret went away since).
-    options.log?.error(`not sent: sealed mode, but ${announcement.repo ?? "the announcing repository"} has no announcement secret`);
-    return;
+    // Never in the clear what was asked to be sealed; and not "sent" either:
+    // the caller keeps it (set aside), it is not deleted as if delivered.
+    throw new AnnouncementRefusedError(`sealed mode, but ${announcement.repo ?? "the announcing repository"} has no announcement secret`);
   }
   await session.send(encodeAnnouncement(announcement, { secret, sealed }));
   // RFC 6120 §10.1: a server handles one stream's stanzas in order, so once

@@ -1,0 +1,130 @@
+/**
+ * The agent's side of the queue: it holds the queue lock for as long as it
+ * runs (so hooks start no sender), sees new entries at once (fs.watch, i.e.
+ * inotify), rescans now and then as a safety net, and sends what arrived
+ * within a short window as one presence per repository, through its live
+ * session for that account (other accounts: a short session of their own).
+ * When the lock is held by someone else (a sender finishing, another
+ * agent), it tries again on every rescan: whoever holds it sends, and when
+ * that process dies this agent takes over.
+ */
+import { watch, type FSWatcher } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import type { Logger } from "../log.js";
+import { acquirePidLock } from "../lock/pid-lock.js";
+import { statePaths } from "../state/paths.js";
+import type { XmppSession } from "../xmpp/session.js";
+import type { Announcement } from "./announcement.js";
+import { deliverQueue } from "./deliver.js";
+import { openQueue } from "./queue.js";
+import { createSessionPool } from "./sender.js";
+
+export interface CourierOptions {
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  /** The agent's live session for this account (bare JID), when it has one and it is online. */
+  liveSession(account: string): XmppSession | undefined;
+  /** Whether the agent has a session (online or not) for this account: its entries wait for it. */
+  serves(account: string): boolean;
+  onSent?(announcement: Announcement): void;
+  /** Coalescing window after a new entry (default 50 ms). */
+  batchMs?: number;
+  /** Safety-net rescan and lock retry (default 30 s). */
+  rescanMs?: number;
+}
+
+export interface QueueCourier {
+  /** Something may be sendable now (a session came online). */
+  request(): void;
+  /** Whether this agent holds the queue. */
+  readonly holding: boolean;
+  close(): Promise<void>;
+}
+
+export async function startQueueCourier(options: CourierOptions): Promise<QueueCourier> {
+  const { log } = options;
+  const paths = statePaths(options.env);
+  const queue = openQueue(paths.queue);
+  await mkdir(paths.queue, { recursive: true, mode: 0o700 });
+  let release: (() => Promise<void>) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let closed = false;
+
+  const takeLock = async () => {
+    if (release || closed) return;
+    const lock = await acquirePidLock(paths.queueLock);
+    if (lock.acquired) {
+      release = lock.release;
+      log.info(`sending the announcement queue ${paths.queue}`);
+    } else log.debug(`the queue is sent by pid ${lock.holder.pid}; trying again later`);
+  };
+
+  const sendOnce = async () => {
+    const others = createSessionPool({ env: options.env, log, role: "agent-relay" });
+    try {
+      const report = await deliverQueue(queue, {
+        env: options.env,
+        log,
+        onSent: options.onSent,
+        sessions: async (account) => (options.serves(account.key) ? options.liveSession(account.key) : others.get(account)),
+      });
+      if (report.pending > 0) log.debug(`queue: ${report.pending} announcement(s) wait for their account's session`);
+    } finally {
+      await others.close();
+    }
+  };
+
+  const send = (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        if (closed || !release) return;
+        await sendOnce().catch((error: unknown) => log.warn(`queue: sending failed, kept for later: ${(error as Error).message}`));
+      } while (again && !closed);
+    })().finally(() => (running = undefined));
+    return running;
+  };
+
+  const request = () => {
+    if (timer || closed) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void send();
+    }, options.batchMs ?? 50);
+  };
+
+  await takeLock();
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(paths.queue, request);
+    watcher.on("error", (error) => log.warn(`queue: watching ${paths.queue} failed (${error.message}); rescanning every ${(options.rescanMs ?? 30_000) / 1000} s`));
+  } catch (error) {
+    log.warn(`queue: cannot watch ${paths.queue} (${(error as Error).message}); rescanning only`);
+  }
+  const rescan = setInterval(() => {
+    void takeLock().then(request, (error: Error) => log.warn(`queue: ${error.message}`));
+  }, options.rescanMs ?? 30_000);
+  request();
+
+  return {
+    request,
+    get holding() {
+      return release !== undefined;
+    },
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      clearInterval(rescan);
+      watcher?.close();
+      await running;
+      await release?.();
+      release = undefined;
+    },
+  };
+}

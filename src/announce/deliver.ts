@@ -1,0 +1,145 @@
+/**
+ * Sending the queue: each entry becomes an announcement of its repository
+ * (its current annex UUID, its configuration's account and sealed mode),
+ * entries are grouped by account and merged into as few presences as
+ * possible (batches.ts), and an entry is deleted only once the server
+ * acknowledged the presence that carried it (send.ts). Whatever cannot be
+ * sent now stays queued; what can never be sent (its repository is gone,
+ * or it must not go out as it is) is set aside with one warning.
+ */
+import { join } from "node:path";
+import { rename } from "node:fs/promises";
+import { loadConfig } from "../config/load.js";
+import { bareJid, type Config } from "../config/schema.js";
+import { AnnouncementRefusedError, NotAnnexRepoError } from "../errors.js";
+import { requireAnnexUuid, resolveRepo } from "../git/repo.js";
+import type { Logger } from "../log.js";
+import type { XmppSession } from "../xmpp/session.js";
+import type { Announcement } from "./announcement.js";
+import { planDelivery, type PendingAnnouncement } from "./batches.js";
+import type { Queue, QueuedEntry } from "./queue.js";
+import { deliverAnnouncement } from "./send.js";
+
+export interface Account {
+  /** Bare JID, lower-cased: the grouping key. */
+  key: string;
+  config: Config;
+  userDir: string;
+}
+
+/** Where the sessions come from: the agent's live ones, or short-lived ones of a sender. undefined: not now. */
+export type SessionSource = (account: Account) => Promise<XmppSession | undefined>;
+
+export interface DeliverOptions {
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  sessions: SessionSource;
+  /** Told of every announcement the server acknowledged (the agent routes it to its own repositories too). */
+  onSent?(announcement: Announcement): void;
+}
+
+export interface DeliveryReport {
+  /** Entries delivered and deleted. */
+  entries: number;
+  presences: number;
+  /** Entries still queued afterwards. */
+  pending: number;
+}
+
+export async function deliverQueue(queue: Queue, options: DeliverOptions): Promise<DeliveryReport> {
+  const { log } = options;
+  const items = await queue.readAll((name, reason) => log.warn(`queue: set aside ${name} (${reason}); it will not be sent`));
+  const report: DeliveryReport = { entries: 0, presences: 0, pending: 0 };
+  for (const [account, pending] of await groupByAccount(queue, items, options)) {
+    let session: XmppSession | undefined;
+    try {
+      session = await options.sessions(account);
+    } catch (error) {
+      log.warn(`cannot log in as ${account.key} (${(error as Error).message}): ${pending.length} announcement(s) stay queued`);
+    }
+    if (!session) {
+      report.pending += pending.length;
+      continue;
+    }
+    const sent = await sendBatches(queue, session, account, pending, options);
+    report.entries += sent.entries;
+    report.presences += sent.presences;
+    report.pending += pending.length - sent.entries - sent.setAside;
+  }
+  return report;
+}
+
+async function sendBatches(queue: Queue, session: XmppSession, account: Account, pending: PendingAnnouncement[], options: DeliverOptions) {
+  const { log } = options;
+  const result = { entries: 0, presences: 0, setAside: 0 };
+  for (const batch of planDelivery(pending)) {
+    try {
+      await deliverAnnouncement(session, batch.announcement, { ackTimeoutMs: account.config.timeoutMs, sealed: account.config.sealed, log });
+    } catch (error) {
+      if (!(error instanceof AnnouncementRefusedError)) throw error;
+      for (const name of batch.names) await setAside(queue, name);
+      log.error(`queue: ${error.message}; set aside ${batch.names.join(", ")} in ${queue.dir} (hint: ${error.hint})`);
+      result.setAside += batch.names.length;
+      continue;
+    }
+    await queue.remove(batch.names);
+    options.onSent?.(batch.announcement);
+    result.entries += batch.names.length;
+    result.presences += 1;
+    log.info(`announced ${describe(batch.announcement)} as ${account.key} (${batch.names.length} queued push(es))`);
+  }
+  return result;
+}
+
+function describe(a: Announcement): string {
+  return `${a.uuids.join(",")}${a.refs.length ? ` (${a.refs.length} ref(s))` : ""}${a.repo ? ` for ${a.repo}` : ""}`;
+}
+
+async function setAside(queue: Queue, name: string): Promise<void> {
+  await rename(join(queue.dir, name), join(queue.dir, `.bad-${name}`)).catch(() => undefined);
+}
+
+/** Entries resolved to announcements, grouped by account in queue order; the unresolvable reported. */
+async function groupByAccount(queue: Queue, items: QueuedEntry[], options: DeliverOptions): Promise<Map<Account, PendingAnnouncement[]>> {
+  const byRepo = new Map<string, Promise<{ account: Account; uuid: string; dir: string } | Error>>();
+  const accounts = new Map<string, Account>();
+  const groups = new Map<Account, PendingAnnouncement[]>();
+  for (const item of items) {
+    let resolved = byRepo.get(item.entry.repo);
+    if (!resolved) {
+      resolved = resolveAnnouncer(item.entry.repo, options.env).catch((error: Error) => error);
+      byRepo.set(item.entry.repo, resolved);
+    }
+    const found = await resolved;
+    if (found instanceof Error) {
+      await reportUnresolvable(queue, item, found, options.log);
+      continue;
+    }
+    const account = accounts.get(found.account.key) ?? found.account;
+    accounts.set(account.key, account);
+    const uuids = item.entry.uuids.length > 0 ? item.entry.uuids : [found.uuid];
+    const sealed = found.account.config.sealed ? { sealed: true } : {};
+    const announcement: Announcement = { uuids, refs: item.entry.refs, createdAt: item.at, repo: found.dir, ...sealed };
+    groups.set(account, [...(groups.get(account) ?? []), { name: item.name, announcement }]);
+  }
+  return groups;
+}
+
+async function resolveAnnouncer(dir: string, env: NodeJS.ProcessEnv): Promise<{ account: Account; uuid: string; dir: string }> {
+  const repo = await resolveRepo(dir);
+  const uuid = requireAnnexUuid(repo);
+  const loaded = await loadConfig({ env, repoDir: repo.dir, repoHasWorkTree: !repo.bare, gitDir: repo.gitDir });
+  const { config } = loaded;
+  if (!config.jid) throw new Error(`no XMPP account configured for ${repo.dir} (\`jid\`)`);
+  return { account: { key: bareJid(config.jid), config, userDir: loaded.userDir }, uuid, dir: repo.dir };
+}
+
+/** A repository that is gone can never be announced: set aside. Anything else (configuration) may be fixed: kept. */
+async function reportUnresolvable(queue: Queue, item: QueuedEntry, error: Error, log: Logger): Promise<void> {
+  if (error instanceof NotAnnexRepoError) {
+    await setAside(queue, item.name);
+    log.warn(`queue: set aside ${item.name}: ${error.message}`);
+    return;
+  }
+  log.warn(`queue: ${item.name} for ${item.entry.repo} stays queued: ${error.message}`);
+}

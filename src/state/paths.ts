@@ -1,0 +1,54 @@
+/**
+ * Every path under the user's state directory, in one place: the
+ * announcement queue and its lock, the agent's status file, logs and the
+ * SCRAM key cache. hooks/notify-block.sh computes the queue and its lock
+ * in shell the same way ($XDG_STATE_HOME/git-annex-xmpp, an XDG_STATE_HOME
+ * that is not absolute ignored): change both together. Per-repository state
+ * lives in the repository's git directory (repoStatePaths).
+ */
+import { join } from "node:path";
+import { userStateDir } from "../config/places.js";
+
+export interface StatePaths {
+  dir: string;
+  /** One file per announcement, written by hooks and commands, sent by the agent or a sender. */
+  queue: string;
+  /** Held (pid lock) by whoever sends the queue: the agent, or one detached sender. */
+  queueLock: string;
+  /** The agent's own lock: one agent per user. */
+  agentLock: string;
+  /** The agent's state for `status`, rewritten on every change. */
+  agentStatus: string;
+  logs: string;
+  agentLog: string;
+  senderLog: string;
+  scramCache: string;
+}
+
+export function statePaths(env: NodeJS.ProcessEnv): StatePaths {
+  const dir = userStateDir(env);
+  const logs = join(dir, "logs");
+  return {
+    dir,
+    queue: join(dir, "queue"),
+    queueLock: join(dir, "queue.lock"),
+    agentLock: join(dir, "agent.lock"),
+    agentStatus: join(dir, "agent-status.json"),
+    logs,
+    agentLog: join(logs, "agent.log"),
+    senderLog: join(logs, "sender.log"),
+    scramCache: join(dir, "scram-keys.json"),
+  };
+}
+
+export interface RepoStatePaths {
+  dir: string;
+  /** One agent serves a repository at a time. */
+  listenLock: string;
+  syncState: string;
+}
+
+export function repoStatePaths(gitDir: string): RepoStatePaths {
+  const dir = join(gitDir, "annex-xmpp");
+  return { dir, listenLock: join(dir, "listen.lock"), syncState: join(dir, "sync-state.json") };
+}
