@@ -71,7 +71,8 @@ export function createSessionPool(options: SenderOptions): { get: SessionSource;
           const credentials = await resolveCredentials(account.config, account.userDir, stateDir);
           const live = await createSession(account.config, credentials, options.log, options.role ?? "sender");
           try {
-            await startWithin(live, account.config.timeoutMs);
+            const jid = await startWithin(live, account.config.timeoutMs);
+            options.log.info(`logged in as ${jid}`);
           } catch (error) {
             await live.stop().catch(() => undefined);
             throw error;
@@ -93,13 +94,13 @@ export function createSessionPool(options: SenderOptions): { get: SessionSource;
 }
 
 /** A login that hangs (a server that accepts TCP and says nothing) must not hold the queue lock. */
-async function startWithin(session: XmppSession, ms: number): Promise<void> {
+async function startWithin(session: XmppSession, ms: number): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new TimeoutError("logging in", ms)), ms);
   });
   try {
-    await Promise.race([session.start(), deadline]);
+    return await Promise.race([session.start(), deadline]);
   } finally {
     clearTimeout(timer);
   }

@@ -37,11 +37,17 @@ export interface LoopFixture<User extends string, Server extends XmppTestServer 
   /** The clones' directories, in the order of options.clones. */
   clones: string[];
   /**
-   * The sandbox environment with a state directory of its own: a push made
-   * with it runs the hub's hook as on a hub that is another machine, where
-   * notify finds no listener's hand-off socket and logs in itself.
+   * The hub's machine: its own state and config directories, so a push made
+   * with it runs the hub's hook as on another machine, whose queue no agent
+   * of the clones' machine ever sees.
    */
   hubMachineEnv: NodeJS.ProcessEnv;
+  /**
+   * Another machine: its own XDG_STATE_HOME and XDG_CONFIG_HOME (with the
+   * user config naming the server, or `server` to point it elsewhere, e.g.
+   * at a relay); HOME and the git identity stay the sandbox's.
+   */
+  machineEnv(name: string, server?: { host: string; port: number }): Promise<NodeJS.ProcessEnv>;
   /** A repository's private config for `user` (a bare hub's own directory, a clone's .git: never its work tree). */
   configure(repo: string, user: User, values?: Record<string, unknown>): Promise<void>;
   /** A credentials file (0600) for `user`, and the repository's config naming it. */
@@ -83,9 +89,17 @@ async function assembleLoop<User extends string, Server extends XmppTestServer>(
 ): Promise<LoopFixture<User, Server>> {
   const { accounts, hubConfigFile = "git-annex-xmpp.config.json" } = options;
   // User-wide settings: where the server is, and the CA that signs its certificate.
-  const userDir = join(box.home, ".config", "git-annex-xmpp");
-  await mkdir(userDir, { recursive: true });
-  await writeFile(join(userDir, "config.json"), JSON.stringify({ server: server.host, port: server.port, ca: server.caFile }));
+  const writeUserConfig = async (configHome: string, to: { host: string; port: number }) => {
+    const userDir = join(configHome, "git-annex-xmpp");
+    await mkdir(userDir, { recursive: true });
+    await writeFile(join(userDir, "config.json"), JSON.stringify({ server: to.host, port: to.port, ca: server.caFile }));
+  };
+  await writeUserConfig(join(box.home, ".config"), server);
+  const machineEnv = async (name: string, to: { host: string; port: number } = server) => {
+    const dir = join(box.root, "machines", name);
+    await writeUserConfig(join(dir, "config"), to);
+    return { ...box.env, XDG_STATE_HOME: join(dir, "state"), XDG_CONFIG_HOME: join(dir, "config") };
+  };
 
   const hub = await box.makeHub(join(box.root, "hub.git"));
   const clones: string[] = [];
@@ -115,7 +129,8 @@ async function assembleLoop<User extends string, Server extends XmppTestServer>(
     hub,
     hubUuid,
     clones,
-    hubMachineEnv: { ...box.env, XDG_STATE_HOME: join(box.root, "hub-machine-state") },
+    hubMachineEnv: await machineEnv("hub"),
+    machineEnv,
     configure,
     useAccount,
     installHooks: () => runCli(["install-hooks", "--repo", hub], { env: box.env }),

@@ -22,8 +22,11 @@ describe("renderNotifyBlock", () => {
     const block = renderNotifyBlock(template, { hook: "post-update", command: ["/usr/bin/node", "/opt/my tools/cli.js"] });
     expect(block).not.toMatch(/@[A-Z_]+@/);
     expect(block).toContain("git_annex_xmpp_hook=post-update");
-    expect(block).toContain("/usr/bin/node '/opt/my tools/cli.js' \"$@\"");
-    expect(block).not.toMatch(/^\s*exit\b/m);
+    expect(block).toContain("set -- /usr/bin/node '/opt/my tools/cli.js'");
+    // It never ends the hook it sits in: any exit is inside its own subshell.
+    const outside = block.replace(/^\t\($[\s\S]*?^\t\) \|\| :$/m, "");
+    expect(outside).not.toBe(block);
+    expect(outside).not.toMatch(/\bexit\b/);
   });
 });
 
