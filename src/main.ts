@@ -72,11 +72,16 @@ export async function buildCli(argv: string[], signal: AbortSignal): Promise<Arg
     )
     .command(
       "listen",
-      "stay connected and sync this clone whenever one of its remotes announces a push",
-      (y) => y.option("repo", repoOption),
+      "the agent: one XMPP session per account for all your repositories; syncs a clone whenever one of its remotes announces a push, and sends the announcement queue",
+      (y) =>
+        y.option("repo", {
+          type: "string",
+          array: true,
+          describe: "a repository to serve (repeat for more; default: the `repositories` setting, else the current directory)",
+        }),
       async (a) => {
         const { run } = await import("./commands/listen.js");
-        await run(contextFrom(a, signal, true), { ...(a.repo ? { repo: a.repo } : {}) });
+        await run(contextFrom(a, signal, true), { repo: (a.repo ?? []).map(String) });
       },
     )
     .command(

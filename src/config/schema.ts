@@ -46,6 +46,8 @@ export interface Config {
    * git-annex's own clients cannot read a sealed announcement.
    */
   sealed: boolean;
+  /** listen without --repo: the repositories the agent serves (absolute paths). */
+  repositories: string[];
 }
 
 export const DEFAULTS: Config = {
@@ -66,9 +68,10 @@ export const DEFAULTS: Config = {
   reconnectMaxMs: 60_000,
   acceptUnsigned: undefined,
   sealed: false,
+  repositories: [],
 };
 
-type Kind = "string" | "port" | "tls" | "stringList" | "positiveInt" | "jid" | "boolean";
+type Kind = "string" | "port" | "tls" | "stringList" | "pathList" | "positiveInt" | "jid" | "boolean";
 
 const KEYS: Record<keyof Config, Kind> = {
   jid: "jid",
@@ -88,6 +91,7 @@ const KEYS: Record<keyof Config, Kind> = {
   reconnectMaxMs: "positiveInt",
   acceptUnsigned: "boolean",
   sealed: "boolean",
+  repositories: "pathList",
 };
 
 /** Environment variables and the key each overrides. */
@@ -145,6 +149,10 @@ function validate(key: keyof Config, kind: Kind, value: unknown, source: string)
     case "tls":
       if (value !== "starttls" && value !== "direct") throw bad('"starttls" or "direct"');
       return value;
+    case "pathList": {
+      if (!Array.isArray(value) || value.some((s) => typeof s !== "string" || !s.startsWith("/"))) throw bad("a list of absolute paths");
+      return value;
+    }
     case "stringList": {
       const list = fromEnv && typeof value === "string" ? value.split(",").map((s) => s.trim()).filter(Boolean) : value;
       if (!Array.isArray(list) || list.some((s) => typeof s !== "string" || s === "")) throw bad("a list of strings");

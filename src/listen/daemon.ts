@@ -9,19 +9,13 @@
 import { AppError, EXIT } from "../errors.js";
 import type { Logger } from "../log.js";
 import { encodeSignaturePresence } from "../xmpp/codec.js";
-import { createUnsealer } from "../xmpp/push-extension.js";
 import { el } from "../xmpp/element.js";
 import type { SmResumeState, XmppSession } from "../xmpp/session.js";
 import { bareJid } from "../config/schema.js";
-import { planCatchUp } from "./catch-up.js";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
 import { watchLiveness } from "./liveness.js";
-import { createSyncScheduler } from "./scheduler.js";
-import { createNonceMemory, handleStanza } from "./stanzas.js";
-
-export interface RemoteRef {
-  name: string;
-}
+import type { RepositoryService } from "../agent/repository.js";
+import { handleStanza } from "./stanzas.js";
 
 export interface ListenerDeps {
   log: Logger;
@@ -29,34 +23,17 @@ export interface ListenerDeps {
   /** Bare JIDs whose announcements we accept besides our own account's. */
   buddies: readonly string[];
   openSession(): Promise<XmppSession>;
-  /** Remotes to sync for these announced UUIDs (all syncable annex remotes when undefined). */
-  remotesFor(uuids: readonly string[] | undefined): Promise<RemoteRef[]>;
-  /** Run one sync with these remotes. */
-  sync(remotes: string[], signal: AbortSignal): Promise<void>;
-  /** Called once per connection, after our presence is up (e.g. to flush a spool). */
+  /** The repositories served on this account's session; each judges and syncs pushes its own way. */
+  repositories(): readonly RepositoryService[];
+  /** Called once per connection, after our presence is up (e.g. to send the queue). */
   onOnline?(session: XmppSession): Promise<void>;
   backoff?: BackoffPolicy;
-  debounceMs?: number;
   /** Dead-link probe: ping after this much inbound silence, give up after timeoutMs. */
   probe?: { idleMs: number; timeoutMs: number };
   /** Bound on connecting and logging in; a stalled handshake counts as a failed attempt. */
   startTimeoutMs?: number;
-  /** The repository's shared secret for signed announcements; asked again on every connect. */
-  announceSecret?(): Promise<string | undefined>;
-  /** The annex UUIDs of our remotes, whose sealed forms signed announcements may carry (asked on every connect). */
-  remoteUuids?(): Promise<string[]>;
-  /** Whether all these objects are in the repository (announced commits we already have are not fetched). */
-  hasObjects?(shas: string[]): Promise<boolean>;
-  /** Act on unsigned announcements (git-annex's own); default true. */
-  acceptUnsigned?: boolean;
   /** Replay window for signed announcements; default 10 minutes. */
   replayWindowMs?: number;
-  /**
-   * Announcements made on this machine (notify's hand-offs). The daemon
-   * relays them as its own presence, which it then ignores as an echo, so
-   * they reach this repository's own sync through here.
-   */
-  localAnnouncements?(handler: (uuids: readonly string[], reason: string, newShas?: readonly string[]) => void): void;
 }
 
 export const DEFAULT_PROBE = { idleMs: 120_000, timeoutMs: 10_000 };
@@ -81,56 +58,17 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export async function runListener(deps: ListenerDeps): Promise<void> {
   const { log, signal } = deps;
-  // Remotes whose last sync did not finish well: failed, or still running
-  // when the link died (catch-up.ts: a resume does not retry them).
-  const failing = new Set<string>();
-  const scheduler = createSyncScheduler<string>({
-    debounceMs: deps.debounceMs,
-    onError: (error) => log.error(`sync failed: ${(error as Error).message}`),
-    run: async (remotes, reasons) => {
-      const names = [...remotes].sort();
-      const started = Date.now();
-      log.info(`sync started: ${names.join(" ")} (${summarize(reasons)})`);
-      for (const name of names) failing.add(name);
-      try {
-        await deps.sync(names, signal);
-        for (const name of names) failing.delete(name);
-      } catch (error) {
-        throw new Error(`${names.join(" ")} after ${Date.now() - started} ms: ${(error as Error).message}`, { cause: error });
-      }
-      log.info(`sync finished: ${names.join(" ")} in ${Date.now() - started} ms`);
-    },
-  });
-  const requestSync = async (uuids: readonly string[] | undefined, reason: string) => {
-    const remotes = await deps.remotesFor(uuids);
-    if (remotes.length === 0) {
-      log.debug(`nothing to sync for ${reason}: no matching remote`);
-      return;
-    }
-    scheduler.request(remotes.map((r) => r.name), reason);
-  };
-  deps.localAnnouncements?.((uuids, reason, newShas = []) => {
-    // As for a received push: what this clone has already (its own push-back) costs no sync.
-    const skip = async () => newShas.length > 0 && deps.hasObjects !== undefined && (await deps.hasObjects([...newShas]));
-    skip()
-      .then((have) => (have ? log.debug(`${reason}: every announced commit is already here`) : requestSync(uuids, reason)))
-      .catch((error: Error) => log.warn(`${reason}: ${error.message}`));
-  });
-
   let attempt = 0;
   let lastFailure = "";
   const policy = deps.backoff ?? DEFAULT_BACKOFF;
   const replayWindowMs = deps.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS;
-  const nonces = createNonceMemory(replayWindowMs);
   // XEP-0198: what the next connection needs to resume the last session,
   // kept across failed attempts while the server may still hold it, and
   // when that session last heard from the server.
   let previous: { resume: SmResumeState | undefined; aliveAt: number } = { resume: undefined, aliveAt: Date.now() };
   const catchUp = (resumed: boolean) => async () => {
-    const plan = planCatchUp({ resumed, outageMs: Date.now() - previous.aliveAt, replayWindowMs, failing });
-    if (plan.sync === "all") await requestSync(undefined, plan.reason);
-    else if (plan.sync === "some") scheduler.request(plan.remotes, plan.reason);
-    else log.info(plan.reason);
+    const outageMs = Date.now() - previous.aliveAt;
+    await Promise.all(deps.repositories().map((repo) => repo.catchUp(resumed, outageMs)));
   };
   try {
     while (!signal.aborted) {
@@ -159,7 +97,7 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
       lastFailure = "";
       const connectedAt = Date.now();
       const resumed = reportStreamManagement(session, log);
-      const reason = await stayConnected(session, fullJid, { ...deps, requestSync, nonces, resumed, catchUp: catchUp(resumed) });
+      const reason = await stayConnected(session, fullJid, { ...deps, replayWindowMs, resumed, catchUp: catchUp(resumed) });
       if (signal.aborted) {
         // A graceful close: the server ends the session instead of keeping it for a resume.
         await session.stop();
@@ -177,8 +115,7 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
       await sleep(delay, signal);
     }
   } finally {
-    await scheduler.stop();
-    log.info("stopped");
+    log.info(`session closed`);
   }
 }
 
@@ -186,8 +123,7 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
 const STABLE_AFTER_MS = 30_000;
 
 type OnlineDeps = ListenerDeps & {
-  requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
-  nonces: ReturnType<typeof createNonceMemory>;
+  replayWindowMs: number;
   /** The server resumed the previous session (XEP-0198): it kept our presence. */
   resumed: boolean;
   catchUp(): Promise<void>;
@@ -221,28 +157,11 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
     signal.addEventListener("abort", onAbort, { once: true });
   });
   const stopWatching = watchLiveness(session, { ...(deps.probe ?? DEFAULT_PROBE), log });
-  const secret = await deps.announceSecret?.().catch((error: unknown) => {
-    log.warn(`cannot read the announcement secret: ${(error as Error).message}`);
-    return undefined;
-  });
-  const policy = {
-    secret,
-    // DESIGN.md §2.2: once this clone has the secret, unsigned announcements
-    // (which anyone on the path could forge by leaving the MAC out) count
-    // only where the user allowed them; without a secret there is no choice.
-    acceptUnsigned: deps.acceptUnsigned ?? secret === undefined,
-    windowMs: deps.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS,
-    unseal: secret !== undefined && deps.remoteUuids ? createUnsealer(
-          secret,
-          await deps.remoteUuids().catch((error: unknown) => {
-            log.warn(`cannot list the remotes' UUIDs, sealed announcements will not be recognised: ${(error as Error).message}`);
-            return [];
-          }),
-        ) : undefined,
-    hasObjects: deps.hasObjects,
-    now: Date.now,
-  };
-  const ctx = { session, fullJid, trusted, buddies: deps.buddies, log, requestSync: deps.requestSync, policy, nonces: deps.nonces };
+  // Each repository's policy (secret, sealed UUIDs) as of this connection.
+  const repositories = await Promise.all(
+    deps.repositories().map(async (repo) => ({ log, policy: await repo.policy(), nonces: repo.nonces, requestSync: repo.requestSync })),
+  );
+  const ctx = { session, fullJid, trusted, buddies: deps.buddies, log, repositories };
   session.on("stanza", (stanza) => {
     void handleStanza(stanza, ctx).catch((error) => log.warn(`could not handle a stanza: ${(error as Error).message}`));
   });
@@ -279,9 +198,4 @@ async function startWithin(session: XmppSession, ms: number, resume: SmResumeSta
   } finally {
     clearTimeout(timer);
   }
-}
-
-function summarize(reasons: string[]): string {
-  const unique = [...new Set(reasons)];
-  return unique.length <= 3 ? unique.join(", ") : `${unique.slice(0, 3).join(", ")} and ${reasons.length - 3} more`;
 }

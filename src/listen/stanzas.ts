@@ -6,7 +6,7 @@
  * clones that push merges back from syncing each other in circles.
  */
 import type { Logger } from "../log.js";
-import { decodeGitAnnexPresence, encodeSignaturePresence } from "../xmpp/codec.js";
+import { decodeGitAnnexPresence, encodeSignaturePresence, type DecodedPresence } from "../xmpp/codec.js";
 import { el, type XmlElement } from "../xmpp/element.js";
 import { decodePushExtension, judgeAuthenticity, type PushExtension } from "../xmpp/push-extension.js";
 import type { XmppSession } from "../xmpp/session.js";
@@ -30,15 +30,22 @@ export interface AnnouncementPolicy {
   now(): number;
 }
 
+/** One repository's view of a push: its policy, its replay memory, its syncs. */
+export interface PushContext {
+  log: Logger;
+  policy: AnnouncementPolicy;
+  nonces: NonceMemory;
+  requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
+}
+
+/** The session's view: who we are and trust; a push goes to every repository served on it. */
 export interface StanzaContext {
   session: XmppSession;
   fullJid: string;
   trusted: ReadonlySet<string>;
   buddies: readonly string[];
   log: Logger;
-  policy: AnnouncementPolicy;
-  nonces: NonceMemory;
-  requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
+  repositories: readonly PushContext[];
 }
 
 export async function handleStanza(stanza: XmlElement, ctx: StanzaContext): Promise<void> {
@@ -65,7 +72,12 @@ export async function handleStanza(stanza: XmlElement, ctx: StanzaContext): Prom
     return;
   }
   if (decoded.kind !== "push") return;
-  const ext = checkExtension(decoded.uuids, decoded.extensions, ctx, from!);
+  for (const repo of ctx.repositories) await handlePush(decoded, from!, repo);
+}
+
+/** A push from an accepted sender, judged by one repository's policy: sync it, skip it, or reject it. */
+export async function handlePush(decoded: DecodedPresence & { kind: "push" }, from: string, ctx: PushContext): Promise<void> {
+  const ext = checkExtension(decoded.uuids, decoded.extensions, ctx, from);
   if (ext === "rejected") return;
   // Only a signed push is unsealed: its MAC proves the sender holds the secret.
   const signed = ext !== undefined && ext.mac !== undefined && ctx.policy.secret !== undefined;
@@ -81,7 +93,7 @@ export async function handleStanza(stanza: XmlElement, ctx: StanzaContext): Prom
 }
 
 /** The announcement's refs element when it may be acted on, undefined for a plain one, "rejected" otherwise. */
-function checkExtension(uuids: string[], extensions: XmlElement[], ctx: StanzaContext, from: string): PushExtension | undefined | "rejected" {
+function checkExtension(uuids: string[], extensions: XmlElement[], ctx: PushContext, from: string): PushExtension | undefined | "rejected" {
   const { policy, log } = ctx;
   const parsed = decodePushExtension(extensions);
   if (parsed && "reason" in parsed) {

@@ -131,9 +131,14 @@ describe("sealed mode (DESIGN.md §2.2)", () => {
     trusted: new Set(["alice@localhost"]),
     buddies: [],
     log: createLogger({ level: "warn", write: () => undefined }),
-    policy: { secret: SECRET, acceptUnsigned, windowMs: 60_000, unseal: createUnsealer(SECRET, [UUID]), now: () => NOW },
-    nonces: createNonceMemory(60_000),
-    requestSync: async (uuids) => void requested.push(uuids),
+    repositories: [
+      {
+        log: createLogger({ level: "warn", write: () => undefined }),
+        policy: { secret: SECRET, acceptUnsigned, windowMs: 60_000, unseal: createUnsealer(SECRET, [UUID]), now: () => NOW },
+        nonces: createNonceMemory(60_000),
+        requestSync: async (uuids) => void requested.push(uuids),
+      },
+    ],
   });
 
   it("the listener syncs the remote a signed sealed push names", async () => {

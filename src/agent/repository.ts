@@ -1,0 +1,160 @@
+/**
+ * One repository served by the agent: its own coalescing sync scheduler,
+ * the remotes whose last sync did not finish well (for catch-up after a
+ * resume), and its announcement policy (secret, sealed UUIDs, objects it
+ * has), asked afresh on every connect. A slow or failing repository only
+ * delays itself: each has its own scheduler, and syncs of different
+ * repositories run in parallel up to the agent's bound (limit.ts).
+ */
+import type { Logger } from "../log.js";
+import { planCatchUp } from "../listen/catch-up.js";
+import { createSyncScheduler } from "../listen/scheduler.js";
+import { createNonceMemory, type AnnouncementPolicy, type NonceMemory } from "../listen/stanzas.js";
+import { createUnsealer } from "../xmpp/push-extension.js";
+import type { Limiter } from "./limit.js";
+
+export interface RemoteRef {
+  name: string;
+}
+
+export interface RepositoryDeps {
+  /** The repository's directory, for logs. */
+  dir: string;
+  log: Logger;
+  signal: AbortSignal;
+  /** Remotes to sync for these announced UUIDs (all syncable annex remotes when undefined). */
+  remotesFor(uuids: readonly string[] | undefined): Promise<RemoteRef[]>;
+  /** Run one sync with these remotes. */
+  sync(remotes: string[], signal: AbortSignal): Promise<void>;
+  /** The repository's shared secret for signed announcements; asked again on every connect. */
+  announceSecret?(): Promise<string | undefined>;
+  /** The annex UUIDs of our remotes, whose sealed forms signed announcements may carry. */
+  remoteUuids?(): Promise<string[]>;
+  /** Whether all these objects are in the repository (announced commits we already have are not fetched). */
+  hasObjects?(shas: string[]): Promise<boolean>;
+  /** Act on unsigned announcements (git-annex's own); default: only while there is no secret. */
+  acceptUnsigned?: boolean;
+  replayWindowMs: number;
+  debounceMs?: number;
+  /** Bounds how many repositories sync at once. */
+  limiter?: Limiter;
+  /** The repository is gone (deleted, no longer a git-annex repository): the agent stops serving it. */
+  isGone?(error: unknown): boolean;
+  onGone?(reason: string): void;
+}
+
+export interface RepositoryService {
+  readonly dir: string;
+  readonly nonces: NonceMemory;
+  requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
+  /**
+   * An announcement this agent sent itself (servers echo it back, and our
+   * own echo is ignored): handled as a received push, so what this
+   * repository has already — its own push-back — costs no sync.
+   */
+  localAnnouncement(uuids: readonly string[], reason: string, newShas: readonly string[]): Promise<void>;
+  /** After a (re)connect: the catch-up this repository needs. */
+  catchUp(resumed: boolean, outageMs: number): Promise<void>;
+  /** The announcement policy for this connection. */
+  policy(): Promise<AnnouncementPolicy>;
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createRepositoryService(deps: RepositoryDeps): RepositoryService {
+  const { log } = deps;
+  const failing = new Set<string>();
+  let gone = false;
+  const scheduler = createSyncScheduler<string>({
+    debounceMs: deps.debounceMs,
+    onError: (error) => log.error(`sync failed: ${(error as Error).message}`),
+    run: (remotes, reasons) => (deps.limiter ? deps.limiter.run(() => runSync(remotes, reasons)) : runSync(remotes, reasons)),
+  });
+  const runSync = async (remotes: Set<string>, reasons: string[]) => {
+    if (gone) return;
+    const names = [...remotes].sort();
+    const started = Date.now();
+    log.info(`sync started: ${names.join(" ")} (${summarize(reasons)})`);
+    for (const name of names) failing.add(name);
+    try {
+      await deps.sync(names, deps.signal);
+      for (const name of names) failing.delete(name);
+    } catch (error) {
+      if (deps.isGone?.(error)) return markGone((error as Error).message);
+      throw new Error(`${names.join(" ")} after ${Date.now() - started} ms: ${(error as Error).message}`, { cause: error });
+    }
+    log.info(`sync finished: ${names.join(" ")} in ${Date.now() - started} ms`);
+  };
+  const markGone = (reason: string) => {
+    if (gone) return;
+    gone = true;
+    deps.onGone?.(reason);
+  };
+  const requestSync = async (uuids: readonly string[] | undefined, reason: string) => {
+    if (gone) return;
+    let remotes: RemoteRef[];
+    try {
+      remotes = await deps.remotesFor(uuids);
+    } catch (error) {
+      if (deps.isGone?.(error)) return markGone((error as Error).message);
+      throw error;
+    }
+    if (remotes.length === 0) {
+      log.debug(`nothing to sync for ${reason}: no matching remote`);
+      return;
+    }
+    scheduler.request(remotes.map((r) => r.name), reason);
+  };
+  return {
+    dir: deps.dir,
+    nonces: createNonceMemory(deps.replayWindowMs),
+    requestSync,
+    async localAnnouncement(uuids, reason, newShas) {
+      if (newShas.length > 0 && deps.hasObjects && (await deps.hasObjects([...newShas]))) {
+        log.debug(`${reason}: every announced commit is already here`);
+        return;
+      }
+      await requestSync(uuids, reason);
+    },
+    async catchUp(resumed, outageMs) {
+      const plan = planCatchUp({ resumed, outageMs, replayWindowMs: deps.replayWindowMs, failing });
+      if (plan.sync === "all") await requestSync(undefined, plan.reason);
+      else if (plan.sync === "some") scheduler.request(plan.remotes, plan.reason);
+      else log.info(plan.reason);
+    },
+    policy: () => loadPolicy(deps),
+    idle: () => scheduler.idle(),
+    stop: () => scheduler.stop(),
+  };
+}
+
+async function loadPolicy(deps: RepositoryDeps): Promise<AnnouncementPolicy> {
+  const { log } = deps;
+  const secret = await deps.announceSecret?.().catch((error: unknown) => {
+    log.warn(`cannot read the announcement secret: ${(error as Error).message}`);
+    return undefined;
+  });
+  const uuids =
+    secret !== undefined && deps.remoteUuids
+      ? await deps.remoteUuids().catch((error: unknown) => {
+          log.warn(`cannot list the remotes' UUIDs, sealed announcements will not be recognised: ${(error as Error).message}`);
+          return [];
+        })
+      : [];
+  return {
+    secret,
+    // DESIGN.md §2.2: once this clone has the secret, unsigned announcements
+    // (which anyone on the path could forge by leaving the MAC out) count
+    // only where the user allowed them; without a secret there is no choice.
+    acceptUnsigned: deps.acceptUnsigned ?? secret === undefined,
+    windowMs: deps.replayWindowMs,
+    unseal: secret !== undefined && deps.remoteUuids ? createUnsealer(secret, uuids) : undefined,
+    hasObjects: deps.hasObjects,
+    now: Date.now,
+  };
+}
+
+function summarize(reasons: string[]): string {
+  const unique = [...new Set(reasons)];
+  return unique.length <= 3 ? unique.join(", ") : `${unique.slice(0, 3).join(", ")} and ${reasons.length - 3} more`;
+}
