@@ -49,4 +49,15 @@ export function redact(text: string): string {
     .replace(/(password["']?\s*[:=]\s*["']?)[^"'\s,}]+/gi, "$1[redacted]");
 }
 
+/** The same logger, each message led by `prefix: ` (the agent names the repository a line is about). */
+export function prefixedLogger(log: Logger, prefix: string): Logger {
+  return {
+    level: log.level,
+    debug: (m) => log.debug(`${prefix}: ${m}`),
+    info: (m) => log.info(`${prefix}: ${m}`),
+    warn: (m) => log.warn(`${prefix}: ${m}`),
+    error: (m) => log.error(`${prefix}: ${m}`),
+  };
+}
+
 export const silentLogger: Logger = createLogger({ level: "silent" });

@@ -95,6 +95,18 @@ export async function buildCli(argv: string[], signal: AbortSignal): Promise<Arg
       },
     )
     .command(
+      "repos [action] [dirs..]",
+      "list, add or remove the repositories the agent serves (the `repositories` setting)",
+      (y) =>
+        y
+          .positional("action", { choices: ["list", "add", "remove"] as const, default: "list" as const })
+          .positional("dirs", { type: "string", array: true, describe: "repository directories" }),
+      async (a) => {
+        const { run } = await import("./commands/repos.js");
+        await run(contextFrom(a, signal), { action: a.action, dirs: (a.dirs ?? []).map(String) });
+      },
+    )
+    .command(
       "ensure",
       "start listen in the background unless one runs for this repository (for cron)",
       (y) => y.option("repo", repoOption),

@@ -8,7 +8,7 @@
  */
 import { startQueueCourier } from "../announce/courier.js";
 import type { Announcement } from "../announce/announcement.js";
-import type { Logger } from "../log.js";
+import { prefixedLogger, type Logger } from "../log.js";
 import { runListener } from "../listen/daemon.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { createLimiter } from "./limit.js";
@@ -32,7 +32,11 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   const live = new Map<string, XmppSession>();
   const limiter = createLimiter(PARALLEL_SYNCS);
   const services = new Map<ServedRepository, RepositoryService | undefined>();
-  for (const repo of options.repositories) services.set(repo, repo.start({ limiter, onGone: (reason) => drop(repo, reason) }));
+  const several = options.repositories.length > 1;
+  for (const repo of options.repositories) {
+    const repoLog = several ? prefixedLogger(log, repo.dir) : log;
+    services.set(repo, repo.start({ limiter, log: repoLog, onGone: (reason) => drop(repo, reason) }));
+  }
   const drop = (repo: ServedRepository, reason: string) => {
     if (!services.has(repo)) return;
     log.error(`${repo.dir}: no longer served: ${reason}`);

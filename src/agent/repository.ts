@@ -45,6 +45,7 @@ export interface RepositoryDeps {
 
 export interface RepositoryService {
   readonly dir: string;
+  readonly log: Logger;
   readonly nonces: NonceMemory;
   requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
   /**
@@ -107,6 +108,7 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
   };
   return {
     dir: deps.dir,
+    log,
     nonces: createNonceMemory(deps.replayWindowMs),
     requestSync,
     async localAnnouncement(uuids, reason, newShas) {

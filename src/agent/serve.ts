@@ -31,8 +31,15 @@ export interface ServedRepository {
   credentials: Credentials;
   openSession(role: string): Promise<XmppSession>;
   /** Its service; undefined for a bare hub, which the agent serves by sending its queue only. */
-  start(options: { limiter: Limiter; onGone(reason: string): void }): RepositoryService | undefined;
+  start(options: StartOptions): RepositoryService | undefined;
   release(): Promise<void>;
+}
+
+export interface StartOptions {
+  limiter: Limiter;
+  onGone(reason: string): void;
+  /** Its log (the agent prefixes lines with the repository when it serves several). */
+  log: Logger;
 }
 
 export interface PrepareOptions {
@@ -72,8 +79,8 @@ export async function prepareRepository(dir: string, options: PrepareOptions): P
   };
 }
 
-function serviceFor(repo: RepoInfo, config: Config, options: PrepareOptions, deps: { limiter: Limiter; onGone(reason: string): void }) {
-  const log = options.log;
+function serviceFor(repo: RepoInfo, config: Config, options: PrepareOptions, deps: StartOptions) {
+  const { log } = deps;
   return createRepositoryService({
     dir: repo.dir,
     log,

@@ -159,7 +159,7 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
   const stopWatching = watchLiveness(session, { ...(deps.probe ?? DEFAULT_PROBE), log });
   // Each repository's policy (secret, sealed UUIDs) as of this connection.
   const repositories = await Promise.all(
-    deps.repositories().map(async (repo) => ({ log, policy: await repo.policy(), nonces: repo.nonces, requestSync: repo.requestSync })),
+    deps.repositories().map(async (repo) => ({ log: repo.log, policy: await repo.policy(), nonces: repo.nonces, requestSync: repo.requestSync })),
   );
   const ctx = { session, fullJid, trusted, buddies: deps.buddies, log, repositories };
   session.on("stanza", (stanza) => {

@@ -11,6 +11,8 @@ export interface EjabberdConfigParams {
   caFile: string;
   /** XEP-0198 resume timeout (ejabberd's default is 300 s; prosody's 600 s, which the tests expect). */
   resumeTimeoutSeconds: number;
+  /** Sessions per account, as Debian's default config sets (10): the 11th login replaces the oldest. Unlimited when undefined. */
+  maxUserSessions?: number;
 }
 
 /** YAML double-quoted scalars are JSON strings. */
@@ -57,7 +59,7 @@ export function renderEjabberdConfig(p: EjabberdConfigParams): string {
     "auth_password_format: scram",
     "default_db: mnesia",
     "shaper: {}",
-    "shaper_rules: {}",
+    ...(p.maxUserSessions === undefined ? ["shaper_rules: {}"] : ["shaper_rules:", `  max_user_sessions: ${p.maxUserSessions}`]),
     "acl:",
     "  local:",
     `    user_regexp: ""`,

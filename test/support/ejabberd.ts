@@ -16,6 +16,8 @@ export interface EjabberdOptions extends XmppServerOptions {
   directTls?: boolean;
   /** XEP-0198 resume timeout; 600 s like prosody's hibernation unless told. */
   resumeTimeoutSeconds?: number;
+  /** ejabberd's max_user_sessions (Debian's default config: 10). */
+  maxUserSessions?: number;
 }
 
 export interface EjabberdServer extends XmppTestServer {
@@ -62,6 +64,7 @@ export async function startEjabberd(options: EjabberdOptions): Promise<EjabberdS
     await writeFile(paths.config, renderEjabberdConfig({
       domain, c2sPort: ports.c2s, directTlsPort: ports.directTls, certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile,
       resumeTimeoutSeconds: options.resumeTimeoutSeconds ?? 600,
+      ...(options.maxUserSessions !== undefined ? { maxUserSessions: options.maxUserSessions } : {}),
     }));
   };
   const wantedPorts = () => [ports.c2s, node.distPort, ...(ports.directTls === undefined ? [] : [ports.directTls])];
