@@ -42,6 +42,11 @@ export class UsageError extends AppError {
 /** A configuration value (file, environment or flag) is missing or invalid. */
 export class ConfigError extends AppError {
   readonly key: string | undefined;
+  /**
+   * The account the configuration names when only another key is wrong:
+   * notify can still keep the announcement in that account's spool.
+   */
+  account: string | undefined;
   constructor(message: string, options: { key?: string; hint?: string; cause?: unknown } = {}) {
     super("ECONFIG", message, { ...options, exitCode: EXIT.config });
     this.key = options.key;
@@ -73,9 +78,9 @@ export class XmppConnectError extends AppError {
 
 /** The TLS handshake failed, typically certificate verification. */
 export class XmppTlsError extends AppError {
-  constructor(target: string, detail: string, cause?: unknown) {
+  constructor(target: string, detail: string, cause?: unknown, options: { hint?: string } = {}) {
     super("EXMPPTLS", `TLS with ${target} failed: ${detail}`, {
-      hint: "for a server with a private CA, set `ca` to the CA certificate file; verification is never switched off",
+      hint: options.hint ?? "for a server with a private CA, set `ca` to the CA certificate file; verification is never switched off",
       cause,
     });
   }
@@ -138,5 +143,15 @@ export class SpoolError extends AppError {
       hint: "check the permissions of the state directory ($XDG_STATE_HOME/git-annex-xmpp or ~/.local/state/git-annex-xmpp)",
       cause,
     });
+  }
+}
+
+/**
+ * We refused to send an announcement (sealed mode, but the repository's
+ * secret is gone): nothing went out, so whoever holds it keeps it.
+ */
+export class DeliveryRefusedError extends AppError {
+  constructor(detail: string, hint: string) {
+    super("EREFUSED", `not sent: ${detail}`, { hint, exitCode: EXIT.config });
   }
 }
