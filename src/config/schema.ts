@@ -4,6 +4,7 @@
  * typed Config or throws a ConfigError that names the offending key.
  */
 import { ConfigError } from "../errors.js";
+import { checkServer } from "./server-value.js";
 
 export interface Config {
   /** Bare or full JID (localpart@domain[/resource]). */
@@ -68,13 +69,13 @@ export const DEFAULTS: Config = {
   sealed: false,
 };
 
-type Kind = "string" | "port" | "tls" | "stringList" | "positiveInt" | "jid" | "boolean";
+type Kind = "server" | "string" | "port" | "tls" | "stringList" | "positiveInt" | "jid" | "boolean";
 
 const KEYS: Record<keyof Config, Kind> = {
   jid: "jid",
   password: "string",
   credentialsFile: "string",
-  server: "string",
+  server: "server",
   port: "port",
   tls: "tls",
   ca: "string",
@@ -121,6 +122,11 @@ function validate(key: keyof Config, kind: Kind, value: unknown, source: string)
     new ConfigError(`${source}: \`${key}\` must be ${expected}, got ${JSON.stringify(value)?.slice(0, 60)}`, { key });
   const fromEnv = source.startsWith("environment");
   switch (kind) {
+    case "server": {
+      const checked = checkServer(value);
+      if (!checked.ok) throw new ConfigError(bad(checked.expected).message, { key, hint: checked.hint });
+      return checked.value;
+    }
     case "string":
       if (typeof value !== "string" || value === "") throw bad("a non-empty string");
       return value;
@@ -163,8 +169,30 @@ export interface ConfigLayer {
   values: Record<string, unknown>;
 }
 
-/** Merge layers, lowest precedence first, validating every key. */
+/**
+ * Merge layers, lowest precedence first, validating every key. A
+ * ConfigError carries the account when the layers' `jid` itself is valid.
+ */
 export function parseConfig(layers: ConfigLayer[]): Config {
+  try {
+    return mergeLayers(layers);
+  } catch (error) {
+    if (error instanceof ConfigError && error.key !== "jid") error.account = salvageJid(layers);
+    throw error;
+  }
+}
+
+/** The `jid` the layers end up with, if it is a valid one. */
+function salvageJid(layers: ConfigLayer[]): string | undefined {
+  let jid: string | undefined;
+  for (const layer of layers) {
+    const value = typeof layer.values === "object" && layer.values !== null ? layer.values.jid : undefined;
+    if (value !== undefined && value !== null) jid = typeof value === "string" && isValidJid(value) ? value : undefined;
+  }
+  return jid;
+}
+
+function mergeLayers(layers: ConfigLayer[]): Config {
   const config: Config = { ...DEFAULTS, buddies: [...DEFAULTS.buddies] };
   for (const layer of layers) {
     if (typeof layer.values !== "object" || layer.values === null || Array.isArray(layer.values)) {
