@@ -6,7 +6,7 @@
 import path from "node:path";
 import { loadConfig, resolveCredentials, type LoadedConfig } from "../config/load.js";
 import { userStateDir } from "../config/places.js";
-import { NotAnnexRepoError } from "../errors.js";
+import { AppError, NotAnnexRepoError } from "../errors.js";
 import { deliverAnnouncement } from "../services/announce.js";
 import { createSession } from "../services/connect.js";
 import { flushSpool } from "../spool/flush.js";
@@ -49,6 +49,12 @@ export async function run(ctx: CommandContext, args: FlushArgs): Promise<void> {
       ctx.log,
     );
     ctx.out(`delivered ${result.entries} announcement(s) in ${result.presences} presence(s)`);
+    if (result.refused) {
+      throw new AppError("EREFUSED", `${result.kept} announcement(s) kept in ${spool.dir}: ${result.refused.message}`, {
+        hint: result.refused.hint,
+        exitCode: result.refused.exitCode,
+      });
+    }
   } finally {
     await session.stop().catch(() => undefined);
   }

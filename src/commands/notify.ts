@@ -12,10 +12,11 @@
  * broken that the account, and so the spool, is unknown; 1 when even the
  * spool cannot be written.
  */
-import { resolveCredentials } from "../config/load.js";
+import path from "node:path";
+import { resolveCredentials, type LoadedConfig } from "../config/load.js";
 import { userStateDir } from "../config/places.js";
-import { AppError, ConfigError, EXIT, TimeoutError, UsageError } from "../errors.js";
-import { requireAnnexUuid } from "../git/repo.js";
+import { AppError, ConfigError, EXIT, TimeoutError, UsageError, XmppTlsError } from "../errors.js";
+import { requireAnnexUuid, resolveRepo } from "../git/repo.js";
 import { readAnnounceSecret } from "../git/secret.js";
 import { handOff } from "../handoff/client.js";
 import { socketPathFor } from "../handoff/paths.js";
@@ -27,7 +28,7 @@ import { flushSpool } from "../spool/flush.js";
 import { spoolDirFor } from "../spool/paths.js";
 import { openSpool, type Spool } from "../spool/spool.js";
 import type { XmppSession } from "../xmpp/session.js";
-import { repoAndConfig } from "./common.js";
+import { configOf } from "./common.js";
 import type { CommandContext } from "./context.js";
 
 export interface NotifyArgs {
@@ -44,24 +45,52 @@ export interface NotifyArgs {
 
 export async function run(ctx: CommandContext, args: NotifyArgs): Promise<void> {
   const started = Date.now();
-  const { repo, loaded } = await repoAndConfig(ctx, args.repo, args.timeout ? { timeoutMs: args.timeout } : {});
-  const { config } = loaded;
+  const repo = await resolveRepo(path.resolve(ctx.cwd, args.repo ?? "."));
   const uuids = args.uuid && args.uuid.length > 0 ? args.uuid : [requireAnnexUuid(repo)];
   const refs = await readRefUpdates(args);
+  const base: Announcement = { uuids, refs, createdAt: started, repo: repo.dir };
+  let loaded: LoadedConfig;
+  try {
+    loaded = await configOf(ctx, repo, args.timeout ? { timeoutMs: args.timeout } : {});
+  } catch (error) {
+    // Another key is wrong but the account is known: keep the announcement in its spool.
+    if (!(error instanceof ConfigError) || error.account === undefined) throw error;
+    await keep(ctx, openSpool(spoolDirFor(userStateDir(ctx.env), error.account)), base, error);
+    return;
+  }
+  const { config } = loaded;
   // Without an account there is no spool either: that configuration error is fatal (78).
   if (!config.jid) await resolveCredentials(config, loaded.userDir);
-  const jid = config.jid!;
-  if (config.sealed && (await readAnnounceSecret(repo.dir)) === undefined) {
-    throw new ConfigError(`sealed mode, but ${repo.dir} has no announcement secret to seal with: nothing was announced`, {
+  const announcement: Announcement = { ...base, ...(config.sealed ? { sealed: true } : {}) };
+  const spool = openSpool(spoolDirFor(userStateDir(ctx.env), config.jid!));
+  ctx.log.debug(`notify: ${uuids.join(",")} (${refs.length} refs) from ${repo.dir}`);
+  try {
+    await announce(ctx, args, { loaded, jid: config.jid!, announcement, spool });
+  } catch (error) {
+    // Whatever went wrong once the account is known, the announcement is kept.
+    await keep(ctx, spool, announcement, error);
+  }
+}
+
+interface Job {
+  loaded: LoadedConfig;
+  jid: string;
+  announcement: Announcement;
+  spool: Spool;
+}
+
+/** Hand off, else deliver directly; throws when the announcement was not delivered. */
+async function announce(ctx: CommandContext, args: NotifyArgs, { loaded, jid, announcement, spool }: Job): Promise<void> {
+  const { config } = loaded;
+  const { uuids, refs, createdAt: started, repo } = announcement;
+  if (config.sealed && (await readAnnounceSecret(repo!)) === undefined) {
+    throw new ConfigError(`sealed mode, but ${repo} has no announcement secret to seal with`, {
       key: "sealed",
-      hint: `git-annex-xmpp install-hooks --repo ${repo.dir} creates it; or set sealed: false`,
+      hint: `git-annex-xmpp install-hooks --repo ${repo} creates it; or set sealed: false`,
     });
   }
-  const announcement: Announcement = { uuids, refs, createdAt: started, repo: repo.dir, ...(config.sealed ? { sealed: true } : {}) };
-  ctx.log.debug(`notify: ${uuids.join(",")} (${refs.length} refs) from ${repo.dir}`);
-
   if (!args.handOffTried) {
-    const request = { v: 1, op: "announce", jid, repo: repo.dir, uuids, refs, createdAt: started, ...(config.sealed ? { sealed: true } : {}) } as const;
+    const request = { v: 1, op: "announce", jid, repo: repo!, uuids, refs, createdAt: started, ...(config.sealed ? { sealed: true } : {}) } as const;
     const outcome = await handOff(socketPathFor(ctx.env, jid), request, Math.min(2_000, config.timeoutMs));
     if (outcome.accepted) {
       ctx.log.debug(`notify: handed off to listen (pid ${outcome.pid}) in ${Date.now() - started} ms`);
@@ -69,8 +98,6 @@ export async function run(ctx: CommandContext, args: NotifyArgs): Promise<void> 
     }
     ctx.log.debug(`notify: no hand-off (${outcome.reason}); delivering directly`);
   }
-
-  const spool = openSpool(spoolDirFor(userStateDir(ctx.env), jid));
   let delivered = false;
   let session: XmppSession | undefined;
   try {
@@ -90,19 +117,22 @@ export async function run(ctx: CommandContext, args: NotifyArgs): Promise<void> 
       () => session?.stop(),
     );
   } catch (error) {
-    if (delivered) {
-      ctx.log.debug(`notify: the spool's backlog stays for later: ${(error as Error).message}`);
-      return;
-    }
-    const entry = await spool.add(announcement);
-    // A refused login or a loose credentials file will not fix itself: name the remedy on the same line.
-    const remedy = error instanceof AppError && error.exitCode === EXIT.config && error.hint ? ` (hint: ${error.hint})` : "";
-    ctx.log.warn(
-      `could not announce the push (${(error as Error).message}); spooled as ${entry} in ${spool.dir}: ` +
-        `a running \`listen\` or \`git-annex-xmpp flush\` delivers it${remedy}`,
-    );
-    if (ctx.verbose && error instanceof Error && error.stack) ctx.log.debug(error.stack);
+    if (!delivered) throw error;
+    ctx.log.debug(`notify: the spool's backlog stays for later: ${(error as Error).message}`);
   }
+}
+
+/** Put the announcement in the spool, with one warning line that says why and what fixes it. */
+async function keep(ctx: CommandContext, spool: Spool, announcement: Announcement, error: unknown): Promise<void> {
+  const entry = await spool.add(announcement);
+  // A refused login, a bad key or a server that will not encrypt does not fix itself: name the remedy on the same line.
+  const named = error instanceof AppError && (error.exitCode === EXIT.config || error instanceof XmppTlsError);
+  const remedy = named && error.hint ? ` (hint: ${error.hint})` : "";
+  ctx.log.warn(
+    `could not announce the push (${error instanceof Error ? error.message : String(error)}); spooled as ${entry} in ${spool.dir}: ` +
+      `a running \`listen\` or \`git-annex-xmpp flush\` delivers it${remedy}`,
+  );
+  if (ctx.verbose && error instanceof Error && error.stack) ctx.log.debug(error.stack);
 }
 
 /** Connected anyway: deliver what earlier hooks had to spool (a hub may run no daemon). */
@@ -131,9 +161,18 @@ async function withDeadline(ms: number, work: () => Promise<void>, abandon: () =
   try {
     await Promise.race([work(), deadline]);
   } catch (error) {
-    await Promise.resolve(abandon()).catch(() => undefined);
+    // Bounded too, and by a live timer: an abandoned login that never
+    // settles must not leave the process with nothing to wait on (Node
+    // then exits 13 before the announcement is spooled).
+    await Promise.race([Promise.resolve(abandon()).catch(() => undefined), delay(ABANDON_MS)]);
     throw error;
   } finally {
     clearTimeout(timer);
   }
+}
+
+const ABANDON_MS = 1_000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -3,8 +3,10 @@
  * and an entry deleted only after the server acknowledged the presence that
  * carried it (the caller's `deliver` resolves after an IQ round trip that
  * followed the presence on the same stream, RFC 6120 §10.1: a server
- * processes one stream's stanzas in order).
+ * processes one stream's stanzas in order). A batch whose delivery we
+ * refuse (DeliveryRefusedError) stays in the spool, and the rest goes on.
  */
+import { DeliveryRefusedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Announcement } from "../notify/announcement.js";
 import { planDelivery } from "./plan.js";
@@ -15,6 +17,10 @@ export interface FlushResult {
   entries: number;
   /** Presences sent for them. */
   presences: number;
+  /** Entries whose delivery we refused: kept in the spool, never deleted unsent. */
+  kept: number;
+  /** Why the last refused batch was refused. */
+  refused?: DeliveryRefusedError;
 }
 
 export async function flushSpool(
@@ -23,9 +29,17 @@ export async function flushSpool(
   log: Logger,
 ): Promise<FlushResult> {
   const items = await spool.readAll((name, reason) => log.warn(`spool: set aside ${name} (${reason}); it will not be sent`));
-  const result: FlushResult = { entries: 0, presences: 0 };
+  const result: FlushResult = { entries: 0, presences: 0, kept: 0 };
   for (const batch of planDelivery(items)) {
-    await deliver(batch.announcement);
+    try {
+      await deliver(batch.announcement);
+    } catch (error) {
+      if (!(error instanceof DeliveryRefusedError)) throw error;
+      log.warn(`spool: kept ${batch.names.length} entries: ${error.message} (hint: ${error.hint})`);
+      result.kept += batch.names.length;
+      result.refused = error;
+      continue;
+    }
     await spool.remove(batch.names);
     result.entries += batch.names.length;
     result.presences += 1;

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DeliveryRefusedError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import type { Announcement } from "../../src/notify/announcement.js";
 import { entryCreatedAt, entryName, isEntryName, parseSpooledAnnouncement, serializeAnnouncement, sortEntryNames } from "../../src/spool/entry.js";
@@ -114,9 +115,29 @@ describe("openSpool", () => {
     await expect(flushSpool(spool, async () => Promise.reject(new Error("no ack")), silentLogger)).rejects.toThrow("no ack");
     expect(await spool.list()).toHaveLength(3);
     const sent: Announcement[] = [];
-    expect(await flushSpool(spool, async (a) => void sent.push(a), silentLogger)).toEqual({ entries: 3, presences: 1 });
+    expect(await flushSpool(spool, async (a) => void sent.push(a), silentLogger)).toEqual({ entries: 3, presences: 1, kept: 0 });
     expect(sent[0]!.uuids).toEqual(["u0", "u1", "u2"]);
     expect(await spool.list()).toEqual([]);
+  });
+
+  it("flushSpool keeps what was refused (issue 8: it deleted it as if sent) and goes on with the rest", async () => {
+    const spool = openSpool(dir);
+    await spool.add({ uuids: [U1], refs: [], createdAt: 1, repo: "/srv/a.git", sealed: true });
+    await spool.add({ uuids: ["u-b"], refs: [], createdAt: 2, repo: "/srv/b.git" });
+    const names = await spool.list();
+    const sent: Announcement[] = [];
+    const result = await flushSpool(
+      spool,
+      async (a) => {
+        if (a.sealed) throw new DeliveryRefusedError("sealed mode, but /srv/a.git has no announcement secret", "restore it");
+        sent.push(a);
+      },
+      silentLogger,
+    );
+    expect(result).toMatchObject({ entries: 1, presences: 1, kept: 1 });
+    expect(result.refused).toBeInstanceOf(DeliveryRefusedError);
+    expect(sent.map((a) => a.uuids)).toEqual([["u-b"]]);
+    expect(await spool.list()).toEqual([names[0]]);
   });
 });
 
