@@ -105,6 +105,7 @@ function expectNamesIgnoredFiles(output: string) {
 describe("a configuration file pulled into the work tree", () => {
   it("doctor logs in as the victim's own account and names the ignored files; nothing reaches the other host", async () => {
     const result = await runCli(["doctor", "--repo", victim], { env: victimEnv });
+    expect(fake.connections).toBe(0);
     expect(result.stdout).toMatch(/^ok {3}login: logged in as bob@localhost\//m);
     expect(result.stdout).toMatch(/^warn configuration: /m);
     expectNamesIgnoredFiles(result.stdout);
@@ -113,6 +114,7 @@ describe("a configuration file pulled into the work tree", () => {
 
   it("notify delivers as the victim's account and warns about the files; nothing reaches the other host", async () => {
     const result = await runCli(["notify", "--repo", victim], { env: victimEnv });
+    expect(fake.connections).toBe(0);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).not.toMatch(/spooled as/);
     expectNamesIgnoredFiles(result.stderr);
@@ -122,6 +124,8 @@ describe("a configuration file pulled into the work tree", () => {
   it("listen connects as the victim's account and warns about the files; nothing reaches the other host", async () => {
     const daemon = startDaemon(["listen", "--repo", victim], { env: victimEnv });
     try {
+      await daemon.waitForLine(/connected as bob@localhost|cannot connect/);
+      expect(fake.connections).toBe(0);
       await daemon.waitForLine(/connected as bob@localhost/);
       expectNamesIgnoredFiles(daemon.lines.join("\n"));
     } finally {
