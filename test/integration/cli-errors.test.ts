@@ -123,20 +123,33 @@ describe("errors a user can meet", () => {
     expect(result.exitCode).toBe(1);
   });
 
-  it("invalid configuration names the key and exits 78", async () => {
+  it("invalid configuration names the key and exits 78; notify, whose account is known, keeps the announcement", async () => {
     await writeConfig(account({ port: "abc" }));
-    let result = await runCli(["notify", "--repo", repo], { env: box.env });
+    let result = await runCli(["flush", "--repo", repo], { env: box.env });
     expect(result.stderr).toMatch(/config\.json: `port` must be a port number/);
     expect(result.exitCode).toBe(78);
+    result = await runCli(["notify", "--repo", repo], { env: box.env });
+    expectSpooled(result, "config.json: `port` must be a port number");
 
     await writeConfig(account({ pasword: "typo" }));
-    result = await runCli(["notify", "--repo", repo], { env: box.env });
+    result = await runCli(["flush", "--repo", repo], { env: box.env });
     expect(result.stderr).toContain("unknown configuration key `pasword`");
     expect(result.exitCode).toBe(78);
+    result = await runCli(["notify", "--repo", repo], { env: box.env });
+    expectSpooled(result, "unknown configuration key `pasword`");
 
     await writeConfig(account());
-    result = await runCli(["notify", "--repo", repo], { env: { ...box.env, GIT_ANNEX_XMPP_PORT: "99999" } });
+    const env = { ...box.env, GIT_ANNEX_XMPP_PORT: "99999" };
+    result = await runCli(["flush", "--repo", repo], { env });
     expect(result.stderr).toContain("environment variable GIT_ANNEX_XMPP_PORT: `port` must be a port number");
+    expect(result.exitCode).toBe(78);
+    result = await runCli(["notify", "--repo", repo], { env });
+    expectSpooled(result, "environment variable GIT_ANNEX_XMPP_PORT: `port` must be a port number");
+
+    // Without a valid account there is no spool to keep it in: 78.
+    await writeConfig(account({ jid: "not-a-jid" }));
+    result = await runCli(["notify", "--repo", repo], { env: box.env });
+    expect(result.stderr).toMatch(/`jid` must be a JID/);
     expect(result.exitCode).toBe(78);
   });
 
