@@ -3,7 +3,7 @@
  * who starts from nothing gets a working login without learning where the
  * files live, and `status` tells what runs for a repository from local state.
  */
-import { readFile, rm, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAnnexSandbox, type AnnexSandbox } from "../support/annex.js";
@@ -94,11 +94,14 @@ describe("configure", () => {
     expect(await readFile(file, "utf8")).toBe(before);
   });
 
-  it("sealed mode without a secret to seal with: notify refuses (78) rather than announce in the clear", async () => {
-    const result = await runCli(["notify", "--repo", clone], { env: { ...box.env, GIT_ANNEX_XMPP_SEALED: "true" } });
-    expect(result.exitCode).toBe(78);
-    expect(result.stderr).toContain(`sealed mode, but ${clone} has no announcement secret to seal with: nothing was announced`);
+  it("sealed mode without a secret to seal with: notify keeps the announcement rather than announce it in the clear", async () => {
+    // A state directory of its own: the kept entry must not wait in the other cases' spool.
+    const state = join(box.root, "sealed-state");
+    const result = await runCli(["notify", "--repo", clone], { env: { ...box.env, GIT_ANNEX_XMPP_SEALED: "true", XDG_STATE_HOME: state } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`sealed mode, but ${clone} has no announcement secret to seal with); spooled as`);
     expect(result.stderr).toContain("hint: git-annex-xmpp install-hooks");
+    expect((await readdir(join(state, "git-annex-xmpp", "spool", server.jid("alice")))).filter((n) => n.endsWith(".json"))).toHaveLength(1);
   });
 
   it("--scope repo writes a clone's private file (inside .git), never its work tree", async () => {
