@@ -4,13 +4,14 @@
  *
  * In order: hand the announcement to a running `listen` of the same account
  * (cli.ts tries that first, before loading this module, when it can); else
- * log in and deliver it; if that fails for any reason within the timeout
- * (server down, timeout, refused login, missing password), put it in the
- * spool and exit 0 with a one-line warning: the announcement is safe on
- * disk and `flush` or a running `listen` delivers it. Exit status: 0 when
- * it was delivered, handed off or spooled; 78 when the configuration is so
- * broken that the account, and so the spool, is unknown; 1 when even the
- * spool cannot be written.
+ * log in and deliver it; if anything fails once the account is known
+ * (server down, timeout, refused login, missing password, no TLS offered,
+ * an invalid key beside a valid `jid`, sealed mode without a secret, an
+ * unexpected exception), put it in the spool and exit 0 with a one-line
+ * warning: the announcement is safe on disk and `flush` or a running
+ * `listen` delivers it. Exit status: 0 when it was delivered, handed off or
+ * spooled; 78 when the configuration is so broken that the account, and so
+ * the spool, is unknown; 1 when even the spool cannot be written.
  */
 import path from "node:path";
 import { resolveCredentials, type LoadedConfig } from "../config/load.js";
