@@ -165,7 +165,10 @@ async function withDeadline(ms: number, work: () => Promise<void>, abandon: () =
     // Bounded too, and by a live timer: an abandoned login that never
     // settles must not leave the process with nothing to wait on (Node
     // then exits 13 before the announcement is spooled).
-    await Promise.race([Promise.resolve(abandon()).catch(() => undefined), delay(ABANDON_MS)]);
+    let grace: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (grace = setTimeout(resolve, ABANDON_MS)));
+    await Promise.race([Promise.resolve(abandon()).catch(() => undefined), bound]);
+    clearTimeout(grace);
     throw error;
   } finally {
     clearTimeout(timer);
@@ -173,7 +176,3 @@ async function withDeadline(ms: number, work: () => Promise<void>, abandon: () =
 }
 
 const ABANDON_MS = 1_000;
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
