@@ -73,9 +73,9 @@ export class XmppConnectError extends AppError {
 
 /** The TLS handshake failed, typically certificate verification. */
 export class XmppTlsError extends AppError {
-  constructor(target: string, detail: string, cause?: unknown) {
+  constructor(target: string, detail: string, cause?: unknown, options: { hint?: string } = {}) {
     super("EXMPPTLS", `TLS with ${target} failed: ${detail}`, {
-      hint: "for a server with a private CA, set `ca` to the CA certificate file; verification is never switched off",
+      hint: options.hint ?? "for a server with a private CA, set `ca` to the CA certificate file; verification is never switched off",
       cause,
     });
   }
@@ -132,21 +132,21 @@ export class DaemonRunningError extends AppError {
 }
 
 /** The spool directory cannot be written or read. */
-/** An announcement that must not go out as it is (sealed mode without a secret): kept, never counted as sent. */
-export class AnnouncementRefusedError extends AppError {
-  constructor(detail: string) {
-    super("EREFUSED", `not sent: ${detail}`, {
-      hint: "restore the repository's secret (git-annex-xmpp install-hooks on a hub), or set sealed: false",
-      exitCode: EXIT.config,
-    });
-  }
-}
-
 export class QueueError extends AppError {
   constructor(detail: string, cause?: unknown) {
     super("EQUEUE", `cannot use the announcement queue: ${detail}`, {
       hint: "check the permissions of the state directory ($XDG_STATE_HOME/git-annex-xmpp or ~/.local/state/git-annex-xmpp)",
       cause,
     });
+  }
+}
+
+/**
+ * We refused to send an announcement (sealed mode, but the repository's
+ * secret is gone): nothing went out, so whoever holds it keeps it.
+ */
+export class DeliveryRefusedError extends AppError {
+  constructor(detail: string, hint: string) {
+    super("EREFUSED", `not sent: ${detail}`, { hint, exitCode: EXIT.config });
   }
 }

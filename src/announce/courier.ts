@@ -61,12 +61,15 @@ export async function startQueueCourier(options: CourierOptions): Promise<QueueC
     } else log.debug(`the queue is sent by pid ${lock.holder.pid}; trying again later`);
   };
 
+  // What was warned about once goes to the debug log on later rounds (rescans).
+  const warned = new Set<string>();
   const sendOnce = async () => {
     const others = createSessionPool({ env: options.env, log, role: "agent-relay" });
     try {
       const report = await deliverQueue(queue, {
         env: options.env,
         log,
+        warned,
         onSent: options.onSent,
         sessions: async (account) => (options.serves(account.key) ? options.liveSession(account.key) : others.get(account)),
       });

@@ -9,9 +9,9 @@
  */
 import { join } from "node:path";
 import { rename } from "node:fs/promises";
-import { loadConfig } from "../config/load.js";
+import { ignoredFileWarnings, loadConfig } from "../config/load.js";
 import { bareJid, type Config } from "../config/schema.js";
-import { AnnouncementRefusedError, NotAnnexRepoError } from "../errors.js";
+import { ConfigError, DeliveryRefusedError, NotAnnexRepoError } from "../errors.js";
 import { requireAnnexUuid, resolveRepo } from "../git/repo.js";
 import type { Logger } from "../log.js";
 import type { XmppSession } from "../xmpp/session.js";
@@ -36,6 +36,10 @@ export interface DeliverOptions {
   sessions: SessionSource;
   /** Told of every announcement the server acknowledged (the agent routes it to its own repositories too). */
   onSent?(announcement: Announcement): void;
+  /** Why something stays queued goes to the debug log only (the caller reports `errors` itself). */
+  quiet?: boolean;
+  /** Messages already warned about in an earlier round (the agent's rescans): logged at debug level now. */
+  warned?: Set<string>;
 }
 
 export interface DeliveryReport {
@@ -44,51 +48,64 @@ export interface DeliveryReport {
   presences: number;
   /** Entries still queued afterwards. */
   pending: number;
+  /** Why some stayed queued (a refused login, a configuration error), one each. */
+  errors: Error[];
 }
 
 export async function deliverQueue(queue: Queue, options: DeliverOptions): Promise<DeliveryReport> {
   const { log } = options;
   const items = await queue.readAll((name, reason) => log.warn(`queue: set aside ${name} (${reason}); it will not be sent`));
-  const report: DeliveryReport = { entries: 0, presences: 0, pending: 0 };
-  for (const [account, pending] of await groupByAccount(queue, items, options)) {
+  const report: DeliveryReport = { entries: 0, presences: 0, pending: 0, errors: [] };
+  const failed = (error: Error, message: string) => {
+    if (!report.errors.some((e) => e.message === error.message)) report.errors.push(error);
+    (options.quiet || seenBefore(options.warned, error.message) ? log.debug : log.warn)(message);
+  };
+  const notice = (message: string) => (seenBefore(options.warned, message) ? log.debug : log.warn)(message);
+  for (const [account, pending] of await groupByAccount(queue, items, { ...options, failed, notice })) {
     let session: XmppSession | undefined;
     try {
       session = await options.sessions(account);
     } catch (error) {
-      log.warn(`cannot log in as ${account.key} (${(error as Error).message}): ${pending.length} announcement(s) stay queued`);
+      failed(error as Error, `cannot log in as ${account.key} (${(error as Error).message}): ${pending.length} announcement(s) stay queued`);
     }
     if (!session) {
       report.pending += pending.length;
       continue;
     }
-    const sent = await sendBatches(queue, session, account, pending, options);
+    const sent = await sendBatches(queue, session, account, pending, { ...options, failed });
     report.entries += sent.entries;
     report.presences += sent.presences;
-    report.pending += pending.length - sent.entries - sent.setAside;
+    report.pending += pending.length - sent.entries;
   }
   return report;
 }
 
-async function sendBatches(queue: Queue, session: XmppSession, account: Account, pending: PendingAnnouncement[], options: DeliverOptions) {
-  const { log } = options;
-  const result = { entries: 0, presences: 0, setAside: 0 };
+async function sendBatches(queue: Queue, session: XmppSession, account: Account, pending: PendingAnnouncement[], options: DeliverOptions & { failed: Failed }) {
+  const result = { entries: 0, presences: 0 };
   for (const batch of planDelivery(pending)) {
     try {
-      await deliverAnnouncement(session, batch.announcement, { ackTimeoutMs: account.config.timeoutMs, sealed: account.config.sealed, log });
+      await deliverAnnouncement(session, batch.announcement, { ackTimeoutMs: account.config.timeoutMs, sealed: account.config.sealed, log: options.log });
     } catch (error) {
-      if (!(error instanceof AnnouncementRefusedError)) throw error;
-      for (const name of batch.names) await setAside(queue, name);
-      log.error(`queue: ${error.message}; set aside ${batch.names.join(", ")} in ${queue.dir} (hint: ${error.hint})`);
-      result.setAside += batch.names.length;
+      if (!(error instanceof DeliveryRefusedError)) throw error;
+      // Kept, never deleted as if sent: once the cause is fixed, the next round sends it.
+      options.failed(error, `queue: ${error.message}; ${batch.names.length} announcement(s) stay queued (hint: ${error.hint})`);
       continue;
     }
     await queue.remove(batch.names);
     options.onSent?.(batch.announcement);
     result.entries += batch.names.length;
     result.presences += 1;
-    log.info(`announced ${describe(batch.announcement)} as ${account.key} (${batch.names.length} queued push(es))`);
+    options.log.info(`announced ${describe(batch.announcement)} as ${account.key} (${batch.names.length} queued push(es))`);
   }
   return result;
+}
+
+/** Whether `message` was logged at warning level before (then it goes to debug); remembers it. */
+function seenBefore(warned: Set<string> | undefined, message: string): boolean {
+  if (!warned) return false;
+  if (warned.has(message)) return true;
+  if (warned.size < 1000) warned.add(message);
+  return false;
 }
 
 function describe(a: Announcement): string {
@@ -100,19 +117,25 @@ async function setAside(queue: Queue, name: string): Promise<void> {
 }
 
 /** Entries resolved to announcements, grouped by account in queue order; the unresolvable reported. */
-async function groupByAccount(queue: Queue, items: QueuedEntry[], options: DeliverOptions): Promise<Map<Account, PendingAnnouncement[]>> {
+type Failed = (error: Error, message: string) => void;
+
+async function groupByAccount(
+  queue: Queue,
+  items: QueuedEntry[],
+  options: DeliverOptions & { failed: Failed; notice(message: string): void },
+): Promise<Map<Account, PendingAnnouncement[]>> {
   const byRepo = new Map<string, Promise<{ account: Account; uuid: string; dir: string } | Error>>();
   const accounts = new Map<string, Account>();
   const groups = new Map<Account, PendingAnnouncement[]>();
   for (const item of items) {
     let resolved = byRepo.get(item.entry.repo);
     if (!resolved) {
-      resolved = resolveAnnouncer(item.entry.repo, options.env).catch((error: Error) => error);
+      resolved = resolveAnnouncer(item.entry.repo, options.env, options.notice).catch((error: Error) => error);
       byRepo.set(item.entry.repo, resolved);
     }
     const found = await resolved;
     if (found instanceof Error) {
-      await reportUnresolvable(queue, item, found, options.log);
+      await reportUnresolvable(queue, item, found, options);
       continue;
     }
     const account = accounts.get(found.account.key) ?? found.account;
@@ -125,21 +148,31 @@ async function groupByAccount(queue: Queue, items: QueuedEntry[], options: Deliv
   return groups;
 }
 
-async function resolveAnnouncer(dir: string, env: NodeJS.ProcessEnv): Promise<{ account: Account; uuid: string; dir: string }> {
+async function resolveAnnouncer(
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  notice: (message: string) => void,
+): Promise<{ account: Account; uuid: string; dir: string }> {
   const repo = await resolveRepo(dir);
   const uuid = requireAnnexUuid(repo);
   const loaded = await loadConfig({ env, repoDir: repo.dir, repoHasWorkTree: !repo.bare, gitDir: repo.gitDir });
+  for (const warning of ignoredFileWarnings(loaded, repo.gitDir)) notice(warning);
   const { config } = loaded;
-  if (!config.jid) throw new Error(`no XMPP account configured for ${repo.dir} (\`jid\`)`);
+  if (!config.jid) {
+    throw new ConfigError(`no XMPP account configured for ${repo.dir} (\`jid\`)`, {
+      key: "jid",
+      hint: "git-annex-xmpp configure --jid USER@DOMAIN writes it",
+    });
+  }
   return { account: { key: bareJid(config.jid), config, userDir: loaded.userDir }, uuid, dir: repo.dir };
 }
 
 /** A repository that is gone can never be announced: set aside. Anything else (configuration) may be fixed: kept. */
-async function reportUnresolvable(queue: Queue, item: QueuedEntry, error: Error, log: Logger): Promise<void> {
+async function reportUnresolvable(queue: Queue, item: QueuedEntry, error: Error, options: { log: Logger; failed: Failed }): Promise<void> {
   if (error instanceof NotAnnexRepoError) {
     await setAside(queue, item.name);
-    log.warn(`queue: set aside ${item.name}: ${error.message}`);
+    options.log.warn(`queue: set aside ${item.name}: ${error.message}`);
     return;
   }
-  log.warn(`queue: ${item.name} for ${item.entry.repo} stays queued: ${error.message}`);
+  options.failed(error, `queue: ${item.name} for ${item.entry.repo} stays queued: ${error.message}`);
 }

@@ -2,9 +2,10 @@
  * Sending one announcement, the same way from every path (notify's direct
  * login, `flush`, a daemon's spool courier): signed with the announcing
  * repository's secret when it has one (DESIGN.md §2.2), sealed when the
- * configuration says so and there is a secret, then acknowledged.
+ * configuration says so and there is a secret, then acknowledged. What
+ * cannot be sent as asked throws DeliveryRefusedError, so it stays queued.
  */
-import { AnnouncementRefusedError } from "../errors.js";
+import { DeliveryRefusedError } from "../errors.js";
 import { readAnnounceSecret } from "../git/secret.js";
 import { encodeAnnouncement, type Announcement } from "./announcement.js";
 import type { Logger } from "../log.js";
@@ -22,9 +23,14 @@ export async function deliverAnnouncement(session: XmppSession, announcement: An
   const secret = announcement.repo ? await readAnnounceSecret(announcement.repo) : undefined;
   const sealed = announcement.sealed === true || options.sealed;
   if (sealed && secret === undefined) {
-    // Never in the clear what was asked to be sealed; and not "sent" either:
-    // the caller keeps it (set aside), it is not deleted as if delivered.
-    throw new AnnouncementRefusedError(`sealed mode, but ${announcement.repo ?? "the announcing repository"} has no announcement secret`);
+    // Never in the clear what was asked to be sealed (notify and the
+    // hand-off refuse this up front; here the secret went away since).
+    // Thrown, not logged: the caller must keep what was not sent.
+    const repo = announcement.repo ?? "the announcing repository";
+    throw new DeliveryRefusedError(
+      `sealed mode, but ${repo} has no announcement secret`,
+      announcement.repo ? `git-annex-xmpp install-hooks --repo ${announcement.repo} recreates it (clones then fetch it anew)` : "restore the repository's secret",
+    );
   }
   await session.send(encodeAnnouncement(announcement, { secret, sealed }));
   // RFC 6120 §10.1: a server handles one stream's stanzas in order, so once

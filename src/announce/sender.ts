@@ -23,6 +23,8 @@ export interface SenderOptions {
   log: Logger;
   /** Role in the session's resource name. */
   role?: string;
+  /** Why something stays queued only in the debug log: the caller reports `errors`. */
+  quiet?: boolean;
 }
 
 export interface SenderResult extends DeliveryReport {
@@ -37,19 +39,20 @@ export async function runSender(options: SenderOptions): Promise<SenderResult> {
   const paths = statePaths(options.env);
   const queue = openQueue(paths.queue);
   const sessions = createSessionPool(options);
-  const total: SenderResult = { entries: 0, presences: 0, pending: 0 };
+  const total: SenderResult = { entries: 0, presences: 0, pending: 0, errors: [] };
   try {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const lock = await acquirePidLock(paths.queueLock);
       if (!lock.acquired) return { ...total, pending: (await queue.list()).length, heldBy: lock.holder };
       let report: DeliveryReport;
       try {
-        report = await deliverQueue(queue, { env: options.env, log: options.log, sessions: sessions.get });
+        report = await deliverQueue(queue, { env: options.env, log: options.log, sessions: sessions.get, quiet: options.quiet ?? false });
       } finally {
         await lock.release();
       }
       total.entries += report.entries;
       total.presences += report.presences;
+      total.errors.push(...report.errors.filter((e) => !total.errors.some((t) => t.message === e.message)));
       total.pending = (await queue.list()).length;
       if (total.pending <= report.pending) break;
     }

@@ -11,6 +11,11 @@ export async function repoAndConfig(
   overrides: Partial<Config> = {},
 ): Promise<{ repo: RepoInfo; loaded: LoadedConfig }> {
   const repo = await resolveRepo(path.resolve(ctx.cwd, repoArg ?? "."));
+  return { repo, loaded: await configOf(ctx, repo, overrides) };
+}
+
+/** The configuration that applies to `repo`; warns about the work-tree files it ignored. */
+export async function configOf(ctx: CommandContext, repo: RepoInfo, overrides: Partial<Config> = {}): Promise<LoadedConfig> {
   const loaded = await loadConfig({
     env: ctx.env,
     repoDir: repo.dir,
@@ -20,5 +25,5 @@ export async function repoAndConfig(
     overrides,
   });
   for (const warning of ignoredFileWarnings(loaded, repo.gitDir)) ctx.log.warn(warning);
-  return { repo, loaded };
+  return loaded;
 }

@@ -12,8 +12,8 @@ export interface FlushArgs {
   background?: boolean;
 }
 
-export async function run(ctx: CommandContext, _args: FlushArgs): Promise<void> {
-  const result = await runSender({ env: ctx.env, log: ctx.log });
+export async function run(ctx: CommandContext, args: FlushArgs): Promise<void> {
+  const result = await runSender({ env: ctx.env, log: ctx.log, quiet: !args.background });
   if (result.heldBy) {
     ctx.out(`pid ${result.heldBy.pid} sends the queue (an agent or another sender); ${result.pending} announcement(s) queued`);
     return;
@@ -23,4 +23,7 @@ export async function run(ctx: CommandContext, _args: FlushArgs): Promise<void> 
     return;
   }
   ctx.out(`delivered ${result.entries} announcement(s) in ${result.presences} presence(s)${result.pending ? `; ${result.pending} still queued` : ""}`);
+  // What kept the rest queued, the usual way (message, hint, exit code).
+  const [first] = result.errors;
+  if (result.pending > 0 && first) throw first;
 }

@@ -10,7 +10,7 @@ import { openQueue } from "../announce/queue.js";
 import type { EntryHook } from "../announce/queue-entry.js";
 import { parsePostReceive, parsePostUpdate, type RefUpdate } from "../announce/refs.js";
 import { runSender } from "../announce/sender.js";
-import { UsageError } from "../errors.js";
+import { AppError, TimeoutError, UsageError } from "../errors.js";
 import { requireAnnexUuid, resolveRepo } from "../git/repo.js";
 import { statePaths } from "../state/paths.js";
 import path from "node:path";
@@ -35,18 +35,18 @@ export async function run(ctx: CommandContext, args: NotifyArgs): Promise<void> 
   const hook: EntryHook = args.hook ?? "notify";
   const name = await queue.add({ hook, repo: repo.dir, uuids, refs });
   ctx.log.debug(`notify: queued ${name} (${refs.length} refs) for ${repo.dir}`);
-  const result = await withinTimeout(args.timeout ?? 5_000, runSender({ env: ctx.env, log: ctx.log, role: "notify" }));
-  if (result === undefined) {
-    ctx.log.warn(`could not announce the push within ${args.timeout ?? 5_000} ms; it stays queued in ${queue.dir}: the agent or \`git-annex-xmpp flush\` sends it`);
-    return;
-  }
-  if (result.heldBy) {
+  const timeoutMs = args.timeout ?? 5_000;
+  const result = await withinTimeout(timeoutMs, runSender({ env: ctx.env, log: ctx.log, role: "notify", quiet: true }));
+  if (result?.heldBy) {
     ctx.log.debug(`notify: pid ${result.heldBy.pid} sends the queue`);
     return;
   }
-  if ((await queue.list()).includes(name)) {
-    ctx.log.warn(`could not announce the push; it stays queued as ${name} in ${queue.dir}: the agent or \`git-annex-xmpp flush\` sends it`);
-  }
+  if (result !== undefined && !(await queue.list()).includes(name)) return;
+  // One line: what went wrong, where the announcement is safe, who sends it, and the remedy.
+  const error = result === undefined ? new TimeoutError("announcing the push", timeoutMs) : result.errors[0];
+  const why = error ? ` (${error.message})` : "";
+  const hint = error instanceof AppError && error.hint ? ` (hint: ${error.hint})` : "";
+  ctx.log.warn(`could not announce the push${why}; it stays queued as ${name} in ${queue.dir}: the agent or \`git-annex-xmpp flush\` sends it${hint}`);
 }
 
 async function readRefUpdates(args: NotifyArgs): Promise<RefUpdate[]> {

@@ -4,6 +4,7 @@
  * typed Config or throws a ConfigError that names the offending key.
  */
 import { ConfigError } from "../errors.js";
+import { checkServer } from "./server-value.js";
 
 export interface Config {
   /** Bare or full JID (localpart@domain[/resource]). */
@@ -71,13 +72,13 @@ export const DEFAULTS: Config = {
   repositories: [],
 };
 
-type Kind = "string" | "port" | "tls" | "stringList" | "pathList" | "positiveInt" | "jid" | "boolean";
+type Kind = "server" | "string" | "port" | "tls" | "stringList" | "pathList" | "positiveInt" | "jid" | "boolean";
 
 const KEYS: Record<keyof Config, Kind> = {
   jid: "jid",
   password: "string",
   credentialsFile: "string",
-  server: "string",
+  server: "server",
   port: "port",
   tls: "tls",
   ca: "string",
@@ -125,6 +126,11 @@ function validate(key: keyof Config, kind: Kind, value: unknown, source: string)
     new ConfigError(`${source}: \`${key}\` must be ${expected}, got ${JSON.stringify(value)?.slice(0, 60)}`, { key });
   const fromEnv = source.startsWith("environment");
   switch (kind) {
+    case "server": {
+      const checked = checkServer(value);
+      if (!checked.ok) throw new ConfigError(bad(checked.expected).message, { key, hint: checked.hint });
+      return checked.value;
+    }
     case "string":
       if (typeof value !== "string" || value === "") throw bad("a non-empty string");
       return value;

@@ -83,3 +83,21 @@ declare module "saslmechanisms" {
     use(name: string, mech: unknown): this;
   }
 }
+declare module "@xmpp/sasl/lib/SASLError.js" {
+  export default class SASLError extends Error {
+    condition: string;
+  }
+}
+declare module "@xmpp/connection/lib/StreamError.js" {
+  export default class StreamError extends Error {
+    condition: string;
+  }
+}
+declare module "@xmpp/events" {
+  export class TimeoutError extends Error {}
+}
+declare module "@xmpp/middleware/lib/StanzaError.js" {
+  export default class StanzaError extends Error {
+    condition: string;
+  }
+}

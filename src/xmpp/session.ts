@@ -8,6 +8,7 @@
  */
 import { xml, type Element } from "@xmpp/client-core";
 import createMiddleware from "@xmpp/middleware";
+import StanzaError from "@xmpp/middleware/lib/StanzaError.js";
 import createStreamFeatures from "@xmpp/stream-features";
 import createIqCaller from "@xmpp/iq/caller.js";
 import createIqCallee from "@xmpp/iq/callee.js";
@@ -19,8 +20,8 @@ import { EventEmitter } from "node:events";
 import type { Logger } from "../log.js";
 import { toXml, type XmlElement } from "./element.js";
 import { createScramMechanism, type SaltedPasswordCache, type ScramExchange } from "./scram.js";
-import { createTransport, negotiateStartTls } from "./transport.js";
-import { classifyConnectError } from "./errors.js";
+import { createTransport, negotiateStartTls, refuseCleartextFeatures } from "./transport.js";
+import { classifyConnectError, NoCredentialsError, ServerProofError, TlsRequiredError } from "./errors.js";
 import { CountingClient, createSmLink, type SmOutcome } from "./sm-link.js";
 import type { SmResumeState } from "./stream-management.js";
 
@@ -101,13 +102,6 @@ export interface XmppSession {
 const NS_PING = "urn:xmpp:ping";
 const NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl";
 
-export class ServerProofError extends Error {
-  constructor() {
-    super("the server did not prove that it knows the account's credentials (SCRAM server signature)");
-    this.name = "ServerProofError";
-  }
-}
-
 export function toElement(node: XmlElement): Element {
   return xml(node.name, node.attrs, ...node.children.map((c) => (typeof c === "string" ? c : toElement(c))));
 }
@@ -128,6 +122,7 @@ export function createXmppSession(options: SessionOptions): XmppSession {
   iqCallee.get(NS_PING, "ping", () => ({}));
 
   // Order matters: TLS before anything else is negotiated (RFC 6120 §5.3.1).
+  refuseCleartextFeatures(middleware);
   streamFeatures.use("starttls", "urn:ietf:params:xml:ns:xmpp-tls", async ({ entity: e }) => {
     if (e.isSecure()) return;
     await negotiateStartTls(e, settings);
@@ -221,8 +216,10 @@ export function createXmppSession(options: SessionOptions): XmppSession {
         // Only a key the server accepted, and proved it knows, is cached.
         await scram?.remember().catch((error: Error) => log.warn(`could not cache the login key: ${error.message}`));
       } catch (error) {
-        await entity.disconnect().catch(() => undefined);
         const ours = error instanceof TlsRequiredError || error instanceof ServerProofError;
+        // A peer that refused TLS or failed its proof gets no closing handshake to wait for.
+        if (ours) destroySocket(entity.socket);
+        else await entity.disconnect().catch(() => undefined);
         throw classifyConnectError(ours ? error : (lastError ?? error), {
           target,
           jid: `${local}@${domain}`,
@@ -238,7 +235,7 @@ export function createXmppSession(options: SessionOptions): XmppSession {
       try {
         await iqCaller.request(xml("iq", { type: "get", to: domain }, xml("ping", { xmlns: NS_PING })), timeoutMs);
       } catch (error) {
-        if ((error as Error).name !== "StanzaError") throw error;
+        if (!(error instanceof StanzaError)) throw error;
       }
     },
     on(event: string, handler: (...args: any[]) => void) {
@@ -274,13 +271,6 @@ async function pickMechanism(offered: string[], options: SessionOptions): Promis
   throw new NoCredentialsError(offered);
 }
 
-export class NoCredentialsError extends Error {
-  constructor(offered: string[]) {
-    super(`no password, and no cached SCRAM key for the mechanisms the server offers (${offered.join(", ")})`);
-    this.name = "NoCredentialsError";
-  }
-}
-
 /**
  * @xmpp/tls wraps the TLS socket in an emitter without destroy(); reach
  * the real socket. Destroying it emits "close", which xmpp.js turns into
@@ -290,10 +280,4 @@ function destroySocket(socket: { destroy?: () => void; socket?: { destroy?: () =
   if (!socket) return;
   if (typeof socket.destroy === "function") socket.destroy();
   else socket.socket?.destroy?.();
-}
-
-export class TlsRequiredError extends Error {
-  constructor() {
-    super("the server did not offer TLS; refusing to authenticate in the clear");
-  }
 }

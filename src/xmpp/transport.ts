@@ -10,6 +10,7 @@ import tls from "node:tls";
 import ConnectionTCP from "@xmpp/connection-tcp";
 import TlsSocket from "@xmpp/tls/lib/Socket.js";
 import { xml, type Client, type Element } from "@xmpp/client-core";
+import { TlsRequiredError } from "./errors.js";
 
 export interface TlsSettings {
   /** Name the certificate must match: the JID's domain. */
@@ -21,6 +22,7 @@ export interface TlsSettings {
 }
 
 const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
+const NS_STREAMS = "http://etherx.jabber.org/streams";
 
 function tlsOptions(settings: TlsSettings): tls.ConnectionOptions {
   return {
@@ -91,4 +93,22 @@ export async function negotiateStartTls(entity: Client, settings: TlsSettings): 
   await done;
   entity._attachSocket(socket);
   await entity.restart();
+}
+
+/**
+ * RFC 6120 §5.3.1: on a stream TLS does not protect yet, features without
+ * <starttls/> mean a server that will not encrypt, or a man in the middle
+ * that stripped the offer. Refuse at once: otherwise a server that requires
+ * TLS offers no SASL mechanism in the clear, no feature handler runs, and
+ * the login only ends at a timeout that reports nothing useful.
+ * Registered before any stream feature handler.
+ */
+export function refuseCleartextFeatures(middleware: { use(fn: (ctx: any, next: () => Promise<unknown>) => unknown): unknown }): void {
+  middleware.use((ctx: { stanza: Element; entity: Client }, next) => {
+    const { stanza, entity } = ctx;
+    if (stanza.is("features", NS_STREAMS) && !entity.isSecure() && !stanza.getChild("starttls", NS_TLS)) {
+      throw new TlsRequiredError();
+    }
+    return next();
+  });
 }

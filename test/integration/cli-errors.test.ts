@@ -42,15 +42,16 @@ afterAll(async () => {
 });
 
 /**
- * notify runs in hooks: a delivery failure leaves the announcement in the
- * spool and exits 0 with one warning line; `flush` then reports the same
- * failure the usual way (message, hint, exit code).
+ * notify queues the announcement first, then tries to send the queue: a
+ * failure leaves it queued and exits 0 with one warning line naming the
+ * cause and its remedy; `flush` then reports the same failure the usual
+ * way (message, hint, exit code).
  */
-function expectSpooled(result: { exitCode: number; stderr: string }, message: string) {
+function expectQueued(result: { exitCode: number; stderr: string }, message: string) {
   expect(result.exitCode, result.stderr).toBe(0);
   expect(result.stderr.trim().split("\n")).toHaveLength(1);
   expect(result.stderr).toContain(message);
-  expect(result.stderr).toMatch(/spooled as \S+\.json in .*`git-annex-xmpp flush` delivers it/);
+  expect(result.stderr).toMatch(/stays queued as e\.\S+ in .*`git-annex-xmpp flush` sends it/);
 }
 
 describe("errors a user can meet", () => {
@@ -65,9 +66,9 @@ describe("errors a user can meet", () => {
     await writeConfig(account());
     const env = { ...box.env, GIT_ANNEX_XMPP_PASSWORD: "wrong" };
     const result = await runCli(["notify", "--repo", repo], { env });
-    expectSpooled(result, "the XMPP server refused the login of alice@localhost (not-authorized)");
+    expectQueued(result, "the XMPP server refused the login of alice@localhost (not-authorized)");
     expect(result.stderr).toMatch(/\(hint: check the password/);
-    const flushed = await runCli(["flush", "--repo", repo], { env });
+    const flushed = await runCli(["flush"], { env });
     expect(flushed.stderr).toContain("the XMPP server refused the login of alice@localhost (not-authorized)");
     expect(flushed.stderr).toMatch(/^hint: check the password/m);
     expect(flushed.exitCode).toBe(78);
@@ -77,8 +78,8 @@ describe("errors a user can meet", () => {
     const port = await freePort();
     await writeConfig(account({ port }));
     const result = await runCli(["notify", "--repo", repo], { env: box.env });
-    expectSpooled(result, `cannot reach the XMPP server at 127.0.0.1:${port}: connection refused`);
-    const flushed = await runCli(["flush", "--repo", repo], { env: box.env });
+    expectQueued(result, `cannot reach the XMPP server at 127.0.0.1:${port}: connection refused`);
+    const flushed = await runCli(["flush"], { env: box.env });
     expect(flushed.stderr).toContain(`cannot reach the XMPP server at 127.0.0.1:${port}: connection refused`);
     expect(flushed.exitCode).toBe(1);
   });
@@ -86,9 +87,9 @@ describe("errors a user can meet", () => {
   it("TLS failure: the server's certificate is not trusted without its CA", async () => {
     await writeConfig(account({ ca: undefined }));
     const result = await runCli(["notify", "--repo", repo], { env: box.env });
-    expectSpooled(result, "");
+    expectQueued(result, "");
     expect(result.stderr).toMatch(/TLS with 127\.0\.0\.1:\d+ failed: .*certificate/);
-    const flushed = await runCli(["flush", "--repo", repo], { env: box.env });
+    const flushed = await runCli(["flush"], { env: box.env });
     expect(flushed.stderr).toMatch(/TLS with 127\.0\.0\.1:\d+ failed: .*certificate/);
     expect(flushed.stderr).toMatch(/^hint: .*`ca`/m);
     expect(flushed.exitCode).toBe(1);
@@ -123,21 +124,23 @@ describe("errors a user can meet", () => {
     expect(result.exitCode).toBe(1);
   });
 
-  it("invalid configuration names the key and exits 78", async () => {
-    await writeConfig(account({ port: "abc" }));
-    let result = await runCli(["notify", "--repo", repo], { env: box.env });
-    expect(result.stderr).toMatch(/config\.json: `port` must be a port number/);
-    expect(result.exitCode).toBe(78);
-
-    await writeConfig(account({ pasword: "typo" }));
-    result = await runCli(["notify", "--repo", repo], { env: box.env });
-    expect(result.stderr).toContain("unknown configuration key `pasword`");
-    expect(result.exitCode).toBe(78);
-
-    await writeConfig(account());
-    result = await runCli(["notify", "--repo", repo], { env: { ...box.env, GIT_ANNEX_XMPP_PORT: "99999" } });
-    expect(result.stderr).toContain("environment variable GIT_ANNEX_XMPP_PORT: `port` must be a port number");
-    expect(result.exitCode).toBe(78);
+  it("invalid configuration names the key and exits 78; notify keeps the announcement queued all the same", async () => {
+    for (const [values, env, message] of [
+      [account({ port: "abc" }), box.env, "config.json: `port` must be a port number"],
+      [account({ pasword: "typo" }), box.env, "unknown configuration key `pasword`"],
+      [account(), { ...box.env, GIT_ANNEX_XMPP_PORT: "99999" }, "environment variable GIT_ANNEX_XMPP_PORT: `port` must be a port number"],
+      [account({ jid: "not-a-jid" }), box.env, "`jid` must be a JID"],
+    ] as const) {
+      await writeConfig(values);
+      let result = await runCli(["status", "--repo", repo], { env });
+      expect(result.stderr).toContain(message);
+      expect(result.exitCode).toBe(78);
+      result = await runCli(["notify", "--repo", repo], { env });
+      expectQueued(result, message);
+      result = await runCli(["flush"], { env });
+      expect(result.stderr).toContain(message);
+      expect(result.exitCode).toBe(78);
+    }
   });
 
   it("refuses a credentials file others can read", async () => {
@@ -146,9 +149,9 @@ describe("errors a user can meet", () => {
     await chmod(loose, 0o644);
     await writeConfig(account({ credentialsFile: loose }));
     const result = await runCli(["notify", "--repo", repo], { env: box.env });
-    expectSpooled(result, `credentials file ${loose} is readable by others (mode 0644)`);
+    expectQueued(result, `credentials file ${loose} is readable by others (mode 0644)`);
     expect(result.stderr).toContain(`(hint: run: chmod 600 ${loose})`);
-    const flushed = await runCli(["flush", "--repo", repo], { env: box.env });
+    const flushed = await runCli(["flush"], { env: box.env });
     expect(flushed.stderr).toContain(`credentials file ${loose} is readable by others (mode 0644)`);
     expect(flushed.stderr).toContain(`hint: run: chmod 600 ${loose}`);
     expect(flushed.exitCode).toBe(78);

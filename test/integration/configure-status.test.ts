@@ -3,11 +3,12 @@
  * who starts from nothing gets a working login without learning where the
  * files live, and `status` tells what runs for a repository from local state.
  */
-import { readFile, rm, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAnnexSandbox, type AnnexSandbox } from "../support/annex.js";
 import { runCli, startDaemon, type Daemon } from "../support/cli.js";
+import { waitFor } from "../support/wait.js";
 import { startProsody, type ProsodyServer } from "../support/prosody.js";
 
 const PASSWORD = "c0nfigure-pw";
@@ -94,11 +95,15 @@ describe("configure", () => {
     expect(await readFile(file, "utf8")).toBe(before);
   });
 
-  it("sealed mode without a secret to seal with: notify refuses (78) rather than announce in the clear", async () => {
-    const result = await runCli(["notify", "--repo", clone], { env: { ...box.env, GIT_ANNEX_XMPP_SEALED: "true" } });
-    expect(result.exitCode).toBe(78);
-    expect(result.stderr).toContain(`sealed mode, but ${clone} has no announcement secret to seal with: nothing was announced`);
+  it("sealed mode without a secret to seal with: notify keeps the announcement queued rather than announce it in the clear", async () => {
+    // A state directory of its own: the kept entry must not wait in the other cases' queue.
+    const state = join(box.root, "sealed-state");
+    const result = await runCli(["notify", "--repo", clone], { env: { ...box.env, GIT_ANNEX_XMPP_SEALED: "true", XDG_STATE_HOME: state } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`not sent: sealed mode, but ${clone} has no announcement secret`);
     expect(result.stderr).toContain("hint: git-annex-xmpp install-hooks");
+    expect(result.stderr).toMatch(/stays queued as e\.\S+ in /);
+    expect((await readdir(join(state, "git-annex-xmpp", "queue"))).filter((n) => n.startsWith("e."))).toHaveLength(1);
   });
 
   it("--scope repo writes a clone's private file (inside .git), never its work tree", async () => {
@@ -116,33 +121,36 @@ describe("status", () => {
   let listener: Daemon | undefined;
   afterAll(() => listener?.stop());
 
-  it("reports a hub's hooks and secret, and announcements waiting in the spool", async () => {
+  it("reports a hub's hooks and secret, and announcements waiting in the queue", async () => {
     expect((await runCli(["install-hooks", "--repo", hub], { env: box.env })).exitCode).toBe(0);
-    // Nothing listens on port 1: notify spools.
+    // Nothing listens on port 1: the announcement stays queued.
     const spooled = await runCli(["notify", "--repo", hub, "--timeout", "2000"], { env: { ...box.env, GIT_ANNEX_XMPP_PORT: "1" } });
     expect(spooled.exitCode, spooled.stderr).toBe(0);
     const result = await runCli(["status", "--repo", hub, "--json"], { env: box.env });
     expect(result.exitCode, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report).toMatchObject({ account: server.jid("alice"), listen: null, hooks: ["post-receive"], signed: true, lastSync: null });
-    expect(report.spool.waiting).toBe(1);
-    expect(report.handoff.answering).toBe(false);
+    expect(report.queue.waiting).toBe(1);
+    expect(report.queue.sentBy).toBeNull();
     const text = await runCli(["status", "--repo", hub], { env: box.env });
     expect(text.stdout).toMatch(/^listen: +not running/m);
-    expect(text.stdout).toMatch(/^spool: +1 announcement\(s\) waiting, oldest from \d{4}-/m);
+    expect(text.stdout).toMatch(/^queue: +1 announcement\(s\) waiting, oldest from \d{4}-/m);
   });
 
-  it("reports a clone's running listen, its socket and its last sync", async () => {
+  it("reports a clone's running agent, which sends the queue, and its last sync", async () => {
     listener = startDaemon(["listen", "--repo", clone], { env: box.env });
     await listener.waitForLine(/sync finished/, { timeoutMs: 30_000 });
     const result = await runCli(["status", "--repo", clone, "--json"], { env: box.env });
     expect(result.exitCode, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report.listen.pid).toBe(listener.process.pid);
-    expect(report.handoff.answering).toBe(true);
+    expect(report.queue.sentBy).toBe(listener.process.pid);
     expect(report.lastSync.pendingTransfers).toBe(0);
-    // The listen flushed the hub's spooled announcement once it was online.
-    expect(report.spool.waiting).toBe(0);
+    // The agent sent the hub's queued announcement once it was online.
+    await waitFor(async () => JSON.parse((await runCli(["status", "--repo", clone, "--json"], { env: box.env })).stdout).queue.waiting === 0, {
+      timeoutMs: 20_000,
+      what: "the queue to be sent",
+    });
   });
 
   it("says what is wrong with a directory that is not a repository", async () => {

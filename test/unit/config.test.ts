@@ -19,6 +19,27 @@ async function configError(fn: () => unknown): Promise<ConfigError> {
 
 const layer = (values: Record<string, unknown>, source = "/etc/test.json"): ConfigLayer => ({ source, values });
 
+describe("`server`", () => {
+  it.each(["xmpp.example.org", "localhost", "127.0.0.1", "xmpp.example.org.", "bücher.example"])("accepts the host %s", (server) => {
+    expect(parseConfig([layer({ server })]).server).toBe(server);
+  });
+
+  it.each([
+    ["xmpps://xmpp.example.org:5223", /not a URL/, /`tls: "direct"`/],
+    ["wss://xmpp.example.org/xmpp-websocket", /not a URL/, /WebSocket is not supported/],
+    ["xmpp.example.org:5222", /without a port/, /`port` to 5222/],
+    ["has space.example.org", /a host name or IPv4 address/, /e\.g\./],
+    ["::1", /IPv6/, /host name/],
+  ])("refuses %s, naming the key (exit 78) and what to write instead", async (server, message, hint) => {
+    const error = await configError(() => parseConfig([layer({ jid: "me@example.org", server }, "/home/me/.config/git-annex-xmpp/config.json")]));
+    expect(error.key).toBe("server");
+    expect(error.exitCode).toBe(EXIT.config);
+    expect(error.message).toMatch(/config\.json: `server` must be /);
+    expect(error.message).toMatch(message);
+    expect(error.hint).toMatch(hint);
+  });
+});
+
 describe("parseConfig", () => {
   it("returns the defaults for no layers, without sharing the defaults' arrays", () => {
     const config = parseConfig([]);
