@@ -36,7 +36,7 @@ export interface DeliverOptions {
   sessions: SessionSource;
   /** Told of every announcement the server acknowledged (the agent routes it to its own repositories too). */
   onSent?(announcement: Announcement): void;
-  /** Why something stays queued goes to the debug log only (the caller reports `errors` itself). */
+  /** What was sent, and why something stays queued, go to the debug log only (the caller reports `errors` itself). */
   quiet?: boolean;
   /** Messages already warned about in an earlier round (the agent's rescans): logged at debug level now. */
   warned?: Set<string>;
@@ -95,7 +95,7 @@ async function sendBatches(queue: Queue, session: XmppSession, account: Account,
     options.onSent?.(batch.announcement);
     result.entries += batch.names.length;
     result.presences += 1;
-    options.log.info(`announced ${describe(batch.announcement)} as ${account.key} (${batch.names.length} queued push(es))`);
+    (options.quiet ? options.log.debug : options.log.info)(`announced ${describe(batch.announcement)} as ${account.key} (${batch.names.length} queued push(es))`);
   }
   return result;
 }

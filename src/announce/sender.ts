@@ -75,7 +75,7 @@ export function createSessionPool(options: SenderOptions): { get: SessionSource;
           const live = await createSession(account.config, credentials, options.log, options.role ?? "sender");
           try {
             const jid = await startWithin(live, account.config.timeoutMs);
-            options.log.info(`logged in as ${jid}`);
+            (options.quiet ? options.log.debug : options.log.info)(`logged in as ${jid}`);
           } catch (error) {
             await live.stop().catch(() => undefined);
             throw error;

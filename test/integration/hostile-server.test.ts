@@ -117,19 +117,22 @@ describe("a `server` that is not a host name", () => {
   it("notify keeps the announcement queued with a clear warning; after the fix, flush delivers it to a listener", async () => {
     const listener = fx.listen(cloneB);
     await listener.waitForLine(/connected as bob@localhost/);
+    // The hub is another machine: its queue is its own, no agent sends it.
+    const hubEnv = await fx.machineEnv("hub-with-garbage");
+    const hubQueue = openQueue(join(hubEnv.XDG_STATE_HOME!, "git-annex-xmpp", "queue"));
     for (const [i, value] of garbage.entries()) {
       await fx.useAccount(hub, "alice", { server: value });
-      const result = await runCli(["notify", "--repo", hub, "--uuid", uuid(10 + i)], { env: box.env });
+      const result = await runCli(["notify", "--repo", hub, "--uuid", uuid(10 + i)], { env: hubEnv });
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stderr).toMatch(/`server`.*stays queued as/);
-      expect((await queued()).map((e) => e.uuids)).toContainEqual([uuid(10 + i)]);
+      expect((await hubQueue.readAll()).map((e) => e.entry.uuids)).toContainEqual([uuid(10 + i)]);
     }
     await fx.useAccount(hub, "alice");
     const since = listener.lines.length;
-    const flushed = await runCli(["flush"], { env: box.env });
+    const flushed = await runCli(["flush"], { env: hubEnv });
     expect(flushed.exitCode, flushed.stderr).toBe(0);
     for (const i of garbage.keys()) await listener.waitForLine(new RegExp(`announcement from alice@localhost/.*${uuid(10 + i)}`), { since });
-    expect(await queued()).toEqual([]);
+    expect(await hubQueue.list()).toEqual([]);
   });
 });
 
