@@ -10,7 +10,7 @@ import type { Argv } from "yargs";
 import type { CommandContext } from "./commands/context.js";
 import type { FastNotifyOutcome } from "./handoff/fast-notify.js";
 import { AppError, EXIT, UsageError } from "./errors.js";
-import { createLogger, type LogLevel } from "./log.js";
+import { createLogger, setCommandLogger, type LogLevel } from "./log.js";
 import { readStdin } from "./stdin.js";
 import path from "node:path";
 
@@ -22,8 +22,11 @@ interface GlobalArgs {
 
 function contextFrom(argv: GlobalArgs, signal: AbortSignal, daemon = false): CommandContext {
   const level: LogLevel = argv.verbose ? "debug" : argv.quiet ? "warn" : "info";
+  const log = createLogger({ level, timestamps: daemon });
+  // The git adapter's command log (--verbose: every git and git-annex run).
+  setCommandLogger(log);
   return {
-    log: createLogger({ level, timestamps: daemon }),
+    log,
     cwd: process.cwd(),
     env: process.env,
     out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
