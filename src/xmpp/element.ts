@@ -110,6 +110,8 @@ function escapeForLog(value: string): string {
 export function dumpXml(element: XmlElement, limits: DumpLimits = DUMP_LIMITS): string {
   const out: string[] = [];
   let length = 0;
+  // Each piece is cut before it is escaped: a megabyte attribute costs no more than a short one.
+  const cut = (value: string) => escapeForLog(value.slice(0, limits.maxLength));
   const push = (piece: string): Step => {
     out.push(piece);
     length += piece.length;
@@ -117,14 +119,14 @@ export function dumpXml(element: XmlElement, limits: DumpLimits = DUMP_LIMITS): 
   };
   walk(element, {
     open: (e, depth) => {
-      const name = escapeForLog(e.name);
+      const name = cut(e.name);
       // The subtree below maxDepth is shown as `…` and never visited.
       if (depth >= limits.maxDepth) return push(`<${name}>…</${name}>`) ?? "skip";
       const empty = e.children.length === 0;
-      return push(`<${name}${attrText(e, escapeForLog)}${empty ? "/" : ""}>`);
+      return push(`<${name}${attrText(e, cut)}${empty ? "/" : ""}>`);
     },
-    close: (e) => void (e.children.length > 0 && push(`</${escapeForLog(e.name)}>`)),
-    text: (t) => push(escapeForLog(t.slice(0, limits.maxLength))),
+    close: (e) => void (e.children.length > 0 && push(`</${cut(e.name)}>`)),
+    text: (t) => push(cut(t)),
   });
   const text = out.join("");
   return text.length > limits.maxLength ? `${text.slice(0, limits.maxLength)}…[truncated]` : text;
