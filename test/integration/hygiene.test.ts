@@ -9,6 +9,7 @@ import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AnnexSandbox } from "../support/annex.js";
+import { runCli, type CliResult } from "../support/cli.js";
 import { startLoopFixture, type LoopFixture } from "../support/loop-fixture.js";
 import { sendRawPresence } from "../support/slixmpp.js";
 
@@ -138,5 +139,35 @@ describe("listen --verbose", () => {
     // Every line that shows the text is the dump's own line, not one of the peer's making.
     for (const line of quoting) expect(line).toMatch(/^\S+ debug: xmpp: in <presence /);
     expect(b.exited).toBe(false);
+  });
+});
+
+describe("a secret in a broken file is never quoted", () => {
+  const secret = "hunter2-do-not-print";
+  const run = (args: string[], env: NodeJS.ProcessEnv = box.env) => runCli([...args, "--repo", cloneB], { env });
+  const output = (r: CliResult) => `${r.stdout}\n${r.stderr}`;
+
+  it("a configuration file with a password and a syntax error: status and doctor name the file and position only", async () => {
+    for (const [name, text] of [
+      ["broken.json", `{"jid":"${fx.server.jid("alice")}","password":"${secret}",}`],
+      ["broken-yaml", `jid: ${fx.server.jid("alice")}\npassword: ${secret}\n  bad: [`],
+    ] as const) {
+      const file = join(box.root, name);
+      await writeFile(file, text, { mode: 0o600 });
+      for (const command of ["status", "doctor"]) {
+        const result = await run([command, "--config", file]);
+        expect(result.exitCode, output(result)).not.toBe(0);
+        expect(output(result)).toContain(`${file} is not valid`);
+        expect(output(result)).not.toContain(secret);
+      }
+    }
+  });
+
+  it("a password of the wrong type is not echoed", async () => {
+    const file = join(box.root, "numeric.json");
+    await writeFile(file, JSON.stringify({ jid: fx.server.jid("alice"), password: 80_451_337 }), { mode: 0o600 });
+    const result = await run(["doctor", "--config", file]);
+    expect(output(result)).toMatch(/`password` must be a non-empty string, got a number/);
+    expect(output(result)).not.toContain("80451337");
   });
 });

@@ -3,9 +3,13 @@
  * escaped, secret-free form: the stanza dump, the logger, the git adapter's
  * environment.
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cleanGitEnv, isSecretVar } from "../../src/git/run.js";
 import { createLogger, oneEntry } from "../../src/log.js";
+import { createFileScramCache } from "../../src/state/scram-cache.js";
 import { dumpXml, el, textOf, toXml, type XmlElement } from "../../src/xmpp/element.js";
 
 function nested(depth: number, leaf: XmlElement | string = "deep text"): XmlElement {
@@ -91,5 +95,21 @@ describe("the git adapter's environment", () => {
     });
     expect(["GIT_ANNEX_XMPP_PASSWORD", "GIT_ANNEX_XMPP_HUB_SECRET", "GIT_ANNEX_XMPP_SCRAM_KEY"].every(isSecretVar)).toBe(true);
     expect(["GIT_ANNEX_XMPP_JID", "GIT_ANNEX_XMPP_TIMEOUT", "XMPP_PASSWORD"].some(isSecretVar)).toBe(false);
+  });
+});
+
+describe("the SCRAM key cache", () => {
+  it("a corrupt file is reported by name, never quoted (V8's JSON message would show the keys)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "gax-scram-"));
+    try {
+      const path = join(dir, "scram-keys.json");
+      await writeFile(path, `{"version":1,"entries":{"k":{"salted":c2VjcmV0LWtleQ}}}`, { mode: 0o600 });
+      const cache = createFileScramCache(path, { domain: "example.org", jid: "a@example.org" });
+      const failure = await cache.get({ hash: "sha256", salt: "c2FsdA==", iterations: 4096 }).catch((e: Error) => e);
+      expect((failure as Error).message).toContain(`${path} is not valid JSON`);
+      expect((failure as Error).message).not.toContain("c2VjcmV0LWtleQ");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
