@@ -117,6 +117,13 @@ describe("listen --verbose", () => {
     await sendRawPresence(fx.server.account("carol"), nested);
     const dumped = await b.waitForLine(/xmpp: in <presence .*carol@localhost/, { since });
     expect(dumped.length).toBeLessThan(4_000);
+    // The same depth in a message and in an iq, which xmpp.js's iq handling answers.
+    for (const [name, attrs] of [["message", "type='chat'"], ["iq", "type='get' id='deep-1'"]] as const) {
+      since = b.lines.length;
+      const deep = `<${name} to='${fullJid}' ${attrs}>${"<x xmlns='urn:deep'>".repeat(depth)}${"</x>".repeat(depth)}</${name}>`;
+      await sendRawPresence(fx.server.account("carol"), deep);
+      await b.waitForLine(new RegExp(`xmpp: in <${name} .*carol@localhost`), { since });
+    }
 
     since = b.lines.length;
     const commit = await pushFromA("after-deep.txt");
