@@ -42,7 +42,7 @@ export function cleanGitEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proces
   return out;
 }
 
-/** `git -C /repo fetch origin` style, each argument quoted when it needs to be. */
+/** The command as a shell would take it, each argument quoted when it needs to be. */
 function shellWords(binary: string, args: readonly string[]): string {
   const quote = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
   return [binary, ...args].map(quote).join(" ");
@@ -89,7 +89,8 @@ async function run(binary: string, cwd: string, args: readonly string[], options
       maxBuffer: 256 * 1024 * 1024,
     });
     if (result.failed && result.exitCode === undefined) {
-      logCommand(binary, cwd, args, startedAt, result.timedOut ? "timed out" : result.isCanceled ? "cancelled" : "failed to run");
+      const outcome = result.timedOut ? "timed out" : result.isCanceled ? "cancelled" : result.signal ? `killed by ${result.signal}` : "failed to run";
+      logCommand(binary, cwd, args, startedAt, outcome);
       throw result;
     }
     logCommand(binary, cwd, args, startedAt, `exit ${result.exitCode}`);
