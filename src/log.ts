@@ -31,7 +31,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     if (ORDER[at] < ORDER[level]) return;
     const stamp = options.timestamps ? `${now().toISOString()} ` : "";
     const tag = at === "info" ? "" : `${at}: `;
-    write(`${stamp}${tag}${redact(message)}\n`);
+    write(`${stamp}${tag}${oneEntry(redact(message))}\n`);
   };
   return {
     level,
@@ -60,4 +60,33 @@ export function prefixedLogger(log: Logger, prefix: string): Logger {
   };
 }
 
+/**
+ * A message is one log entry whatever it quotes: control characters (a
+ * carriage return that overwrites a terminal line, escape sequences) are
+ * shown escaped, and the lines after the first of a multi-line message (a
+ * stack trace) are indented, so text a peer or a file chose can never pass
+ * for a line of ours.
+ */
+export function oneEntry(text: string): string {
+  return text
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+    .replace(/\n/g, "\n    ");
+}
+
 export const silentLogger: Logger = createLogger({ level: "silent" });
+
+/**
+ * The logger of the git adapter's command log (src/git/run.ts). The one
+ * module-level logger: threading one through every git call of every use
+ * case would touch them all for a debug line. main.ts sets it from the
+ * command's own logger, so --verbose and --quiet apply.
+ */
+let commandLogger: Logger = silentLogger;
+
+export function setCommandLogger(logger: Logger): void {
+  commandLogger = logger;
+}
+
+export function getCommandLogger(): Logger {
+  return commandLogger;
+}

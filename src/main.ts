@@ -9,7 +9,7 @@ import type { Argv } from "yargs";
 import type { CommandContext } from "./commands/context.js";
 import { AppError, EXIT, UsageError } from "./errors.js";
 import { statePaths } from "./state/paths.js";
-import { createLogger, type LogLevel } from "./log.js";
+import { createLogger, setCommandLogger, type LogLevel } from "./log.js";
 import { readStdin } from "./stdin.js";
 import path from "node:path";
 
@@ -27,8 +27,11 @@ function fileWriter(file: string): (line: string) => void {
 
 function contextFrom(argv: GlobalArgs, signal: AbortSignal, daemon = false, logFile?: string): CommandContext {
   const level: LogLevel = argv.verbose ? "debug" : argv.quiet ? "warn" : "info";
+  const log = createLogger({ level, timestamps: daemon || logFile !== undefined, ...(logFile ? { write: fileWriter(logFile) } : {}) });
+  // The git adapter's command log (--verbose: every git and git-annex run).
+  setCommandLogger(log);
   return {
-    log: createLogger({ level, timestamps: daemon || logFile !== undefined, ...(logFile ? { write: fileWriter(logFile) } : {}) }),
+    log,
     cwd: process.cwd(),
     env: process.env,
     out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),

@@ -49,13 +49,31 @@ export interface LoadOptions {
 // `config`) is read as YAML, which also reads JSON.
 const loaders = defaultLoaders;
 
+/**
+ * Why a configuration file could not be read, without quoting it: the
+ * parsers' messages show the lines around a syntax error (parse-json's code
+ * frame, V8's "while parsing '…'", js-yaml's snippet), and those lines may
+ * hold the password. Only the position is kept.
+ */
+function unreadable(what: string, error: unknown): ConfigError {
+  const errno = (error as NodeJS.ErrnoException).code;
+  const message = (error as Error).message ?? String(error);
+  if (typeof errno === "string" && /^E[A-Z]+$/.test(errno)) return new ConfigError(`cannot read ${what}: ${message}`);
+  const file = /(?:JSON|YAML) Error in (\S+?):/.exec(message)?.[1];
+  const json = /at position (\d+)/.exec(message);
+  const yaml = /\((\d+):(\d+)\)/.exec(message);
+  const where = json ? ` at character ${json[1]}` : yaml ? ` at line ${yaml[1]}, column ${yaml[2]}` : "";
+  const kind = /JSON/.test(message) ? "JSON" : /YAML/.test(message) ? "YAML" : "JSON or YAML";
+  return new ConfigError(`cannot read ${what}: ${file ? `${file} is` : "a file is"} not valid ${kind}${where}`);
+}
+
 async function search(dir: string, places: string[]): Promise<{ filepath: string; config: unknown } | null> {
   // "none": this directory only, never its parents.
   const explorer = cosmiconfig(MODULE, { searchPlaces: places, searchStrategy: "none", loaders, cache: false });
   try {
     return await explorer.search(dir);
   } catch (error) {
-    throw new ConfigError(`cannot read configuration in ${dir}: ${(error as Error).message}`, { cause: error });
+    throw unreadable(`configuration in ${dir}`, error);
   }
 }
 
@@ -66,7 +84,8 @@ async function loadFile(path: string): Promise<{ filepath: string; config: unkno
     if (!result) throw new Error("empty file");
     return result;
   } catch (error) {
-    throw new ConfigError(`cannot read configuration file ${path}: ${(error as Error).message}`, { cause: error });
+    if ((error as Error).message === "empty file") throw new ConfigError(`cannot read configuration file ${path}: empty file`);
+    throw unreadable(`configuration file ${path}`, error);
   }
 }
 

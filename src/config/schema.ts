@@ -122,8 +122,9 @@ export function bareJid(jid: string): string {
 }
 
 function validate(key: keyof Config, kind: Kind, value: unknown, source: string): unknown {
-  const bad = (expected: string) =>
-    new ConfigError(`${source}: \`${key}\` must be ${expected}, got ${JSON.stringify(value)?.slice(0, 60)}`, { key });
+  // A wrong password is still a password: never echoed.
+  const shown = key === "password" ? `a ${typeof value}` : JSON.stringify(value)?.slice(0, 60);
+  const bad = (expected: string) => new ConfigError(`${source}: \`${key}\` must be ${expected}, got ${shown}`, { key });
   const fromEnv = source.startsWith("environment");
   switch (kind) {
     case "server": {

@@ -38,6 +38,12 @@ export function rotateLog(logFile: string, maxBytes = LOG_ROTATE_BYTES, inPlace 
   }
 }
 
+/**
+ * `env` is handed to our own CLI as it is (a listen started by `ensure` may
+ * need GIT_ANNEX_XMPP_PASSWORD to log in); `args` never carries a secret,
+ * since argv is world-readable in /proc. The git adapter strips the password
+ * before any git process sees it (src/git/run.ts).
+ */
 export function spawnDetachedCli(args: readonly string[], options: { logFile: string; env: NodeJS.ProcessEnv; cwd: string }): ChildProcess {
   mkdirSync(dirname(options.logFile), { recursive: true, mode: 0o700 });
   rotateLog(options.logFile);

@@ -43,7 +43,13 @@ async function readCache(path: string): Promise<CacheFile> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { version: 1, entries: {} };
     throw error;
   }
-  const parsed = JSON.parse(text) as CacheFile;
+  let parsed: CacheFile;
+  try {
+    parsed = JSON.parse(text) as CacheFile;
+  } catch {
+    // Not V8's message: it quotes the text, i.e. the keys.
+    throw new Error(`${path} is not valid JSON; delete it (the next login fills it again)`);
+  }
   if (parsed?.version !== 1 || typeof parsed.entries !== "object") return { version: 1, entries: {} };
   return parsed;
 }

@@ -18,7 +18,7 @@ import plain from "@xmpp/sasl-plain";
 import SASLFactory from "saslmechanisms";
 import { EventEmitter } from "node:events";
 import type { Logger } from "../log.js";
-import { toXml, type XmlElement } from "./element.js";
+import { dumpXml, type XmlElement } from "./element.js";
 import { createScramMechanism, type SaltedPasswordCache, type ScramExchange } from "./scram.js";
 import { createTransport, negotiateStartTls, refuseCleartextFeatures } from "./transport.js";
 import { classifyConnectError, NoCredentialsError, ServerProofError, TlsRequiredError } from "./errors.js";
@@ -174,7 +174,7 @@ export function createXmppSession(options: SessionOptions): XmppSession {
     log.debug(`xmpp: error ${(error as Error).message}`);
   });
   entity.on("stanza", (stanza: Element) => {
-    if (log.level === "debug") log.debug(`xmpp: in ${toXml(stanza)}`.slice(0, 2000));
+    if (log.level === "debug") log.debug(`xmpp: in ${dumpXml(stanza)}`);
     if (events.listenerCount("stanza") > 0) events.emit("stanza", stanza);
     else if (early.length < EARLY_STANZA_LIMIT) early.push(stanza);
   });
@@ -228,7 +228,7 @@ export function createXmppSession(options: SessionOptions): XmppSession {
       return entity.jid!.toString();
     },
     async send(stanza) {
-      if (log.level === "debug") log.debug(`xmpp: out ${toXml(stanza)}`.slice(0, 2000));
+      if (log.level === "debug") log.debug(`xmpp: out ${dumpXml(stanza)}`);
       await entity.send(toElement(stanza));
     },
     async ping(timeoutMs) {
