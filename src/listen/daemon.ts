@@ -16,6 +16,7 @@ import { bareJid } from "../config/schema.js";
 import { planCatchUp } from "./catch-up.js";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
 import { watchLiveness } from "./liveness.js";
+import { createWakeRouter } from "./wake.js";
 import { createSyncScheduler } from "./scheduler.js";
 import { createNonceMemory, handleStanza } from "./stanzas.js";
 
@@ -39,6 +40,8 @@ export interface ListenerDeps {
   debounceMs?: number;
   /** Dead-link probe: ping after this much inbound silence, give up after timeoutMs. */
   probe?: { idleMs: number; timeoutMs: number };
+  /** Resume and network-change detection (wake.ts); false turns it off. */
+  wake?: { intervalMs: number; toleranceMs: number } | false;
   /** Bound on connecting and logging in; a stalled handshake counts as a failed attempt. */
   startTimeoutMs?: number;
   /** The repository's shared secret for signed announcements; asked again on every connect. */
@@ -65,18 +68,6 @@ export const DEFAULT_REPLAY_WINDOW_MS = 10 * 60_000;
 /** Expected failures that retrying cannot fix: stop instead of looping. */
 function isFatal(error: unknown): boolean {
   return error instanceof AppError && error.exitCode === EXIT.config;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
 
 export async function runListener(deps: ListenerDeps): Promise<void> {
@@ -113,6 +104,7 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
     requestSync(uuids, reason).catch((error: Error) => log.warn(`${reason}: ${error.message}`));
   });
 
+  const wake = createWakeRouter({ log, options: deps.wake });
   let attempt = 0;
   let lastFailure = "";
   const policy = deps.backoff ?? DEFAULT_BACKOFF;
@@ -149,13 +141,13 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
         if (message !== lastFailure) log.warn(`cannot connect: ${message}; retrying`);
         log.debug(`reconnect attempt ${attempt} in ${delay} ms`);
         lastFailure = message;
-        await sleep(delay, signal);
+        await wake.sleep(delay, signal);
         continue;
       }
       lastFailure = "";
       const connectedAt = Date.now();
       const resumed = reportStreamManagement(session, log);
-      const reason = await stayConnected(session, fullJid, { ...deps, requestSync, nonces, resumed, catchUp: catchUp(resumed) });
+      const reason = await stayConnected(session, fullJid, { ...deps, requestSync, nonces, resumed, catchUp: catchUp(resumed), routeWake: wake.route });
       if (signal.aborted) {
         // A graceful close: the server ends the session instead of keeping it for a resume.
         await session.stop();
@@ -170,9 +162,10 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
       const delay = attempt === 0 ? 0 : backoffDelay(attempt, policy);
       attempt++;
       log.warn(`disconnected (${reason}); reconnecting${delay ? ` in ${delay} ms` : ""}`);
-      await sleep(delay, signal);
+      await wake.sleep(delay, signal);
     }
   } finally {
+    wake.stop();
     await scheduler.stop();
     log.info("stopped");
   }
@@ -187,6 +180,8 @@ type OnlineDeps = ListenerDeps & {
   /** The server resumed the previous session (XEP-0198): it kept our presence. */
   resumed: boolean;
   catchUp(): Promise<void>;
+  /** Where signs of a resume go while this session is up. */
+  routeWake(handler: (reason: string) => void): () => void;
 };
 
 /** Logs how the session came up with XEP-0198; true when it was resumed. */
@@ -216,7 +211,8 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
     onAbort = () => resolve("stopping");
     signal.addEventListener("abort", onAbort, { once: true });
   });
-  const stopWatching = watchLiveness(session, { ...(deps.probe ?? DEFAULT_PROBE), log });
+  const liveness = watchLiveness(session, { ...(deps.probe ?? DEFAULT_PROBE), log });
+  const unrouteWake = deps.routeWake((reason) => liveness.probeNow(reason));
   const secret = await deps.announceSecret?.().catch((error: unknown) => {
     log.warn(`cannot read the announcement secret: ${(error as Error).message}`);
     return undefined;
@@ -256,7 +252,8 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
   try {
     return await closed;
   } finally {
-    stopWatching();
+    liveness.stop();
+    unrouteWake();
     signal.removeEventListener("abort", onAbort);
   }
 }
