@@ -16,6 +16,7 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js"
 import { watchLiveness } from "./liveness.js";
 import type { RepositoryService } from "../agent/repository.js";
 import { handleStanza } from "./stanzas.js";
+import { createWakeRouter } from "./wake.js";
 
 export interface ListenerDeps {
   log: Logger;
@@ -30,6 +31,8 @@ export interface ListenerDeps {
   backoff?: BackoffPolicy;
   /** Dead-link probe: ping after this much inbound silence, give up after timeoutMs. */
   probe?: { idleMs: number; timeoutMs: number };
+  /** Resume and network-change detection (wake.ts); false turns it off. */
+  wake?: { intervalMs: number; toleranceMs: number } | false;
   /** Bound on connecting and logging in; a stalled handshake counts as a failed attempt. */
   startTimeoutMs?: number;
   /** Replay window for signed announcements; default 10 minutes. */
@@ -44,20 +47,9 @@ function isFatal(error: unknown): boolean {
   return error instanceof AppError && error.exitCode === EXIT.config;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
-
 export async function runListener(deps: ListenerDeps): Promise<void> {
   const { log, signal } = deps;
+  const wake = createWakeRouter({ log, options: deps.wake });
   let attempt = 0;
   let lastFailure = "";
   const policy = deps.backoff ?? DEFAULT_BACKOFF;
@@ -91,13 +83,13 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
         if (message !== lastFailure) log.warn(`cannot connect: ${message}; retrying`);
         log.debug(`reconnect attempt ${attempt} in ${delay} ms`);
         lastFailure = message;
-        await sleep(delay, signal);
+        await wake.sleep(delay, signal);
         continue;
       }
       lastFailure = "";
       const connectedAt = Date.now();
       const resumed = reportStreamManagement(session, log);
-      const reason = await stayConnected(session, fullJid, { ...deps, replayWindowMs, resumed, catchUp: catchUp(resumed) });
+      const reason = await stayConnected(session, fullJid, { ...deps, replayWindowMs, resumed, catchUp: catchUp(resumed), routeWake: wake.route });
       if (signal.aborted) {
         // A graceful close: the server ends the session instead of keeping it for a resume.
         await session.stop();
@@ -112,9 +104,10 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
       const delay = attempt === 0 ? 0 : backoffDelay(attempt, policy);
       attempt++;
       log.warn(`disconnected (${reason}); reconnecting${delay ? ` in ${delay} ms` : ""}`);
-      await sleep(delay, signal);
+      await wake.sleep(delay, signal);
     }
   } finally {
+    wake.stop();
     log.info(`session closed`);
   }
 }
@@ -127,6 +120,8 @@ type OnlineDeps = ListenerDeps & {
   /** The server resumed the previous session (XEP-0198): it kept our presence. */
   resumed: boolean;
   catchUp(): Promise<void>;
+  /** Where signs of a resume go while this session is up. */
+  routeWake(handler: (reason: string) => void): () => void;
 };
 
 /** Logs how the session came up with XEP-0198; true when it was resumed. */
@@ -156,7 +151,8 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
     onAbort = () => resolve("stopping");
     signal.addEventListener("abort", onAbort, { once: true });
   });
-  const stopWatching = watchLiveness(session, { ...(deps.probe ?? DEFAULT_PROBE), log });
+  const liveness = watchLiveness(session, { ...(deps.probe ?? DEFAULT_PROBE), log });
+  const unrouteWake = deps.routeWake((reason) => liveness.probeNow(reason));
   // Each repository's policy (secret, sealed UUIDs) as of this connection.
   const repositories = await Promise.all(
     deps.repositories().map(async (repo) => ({ log: repo.log, policy: await repo.policy(), nonces: repo.nonces, requestSync: repo.requestSync })),
@@ -179,7 +175,8 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
   try {
     return await closed;
   } finally {
-    stopWatching();
+    liveness.stop();
+    unrouteWake();
     signal.removeEventListener("abort", onAbort);
   }
 }

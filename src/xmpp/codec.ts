@@ -12,7 +12,7 @@
  * (besides xmlns), so we never add attributes: our own information travels
  * in sibling elements (see DESIGN.md §2.2). No I/O, no clock: pure.
  */
-import { childElements, el, namespaceOf, type XmlElement } from "./element.js";
+import { childElements, el, isElement, namespaceOf, textAttr, type XmlElement } from "./element.js";
 
 export const GIT_ANNEX_NS = "git-annex";
 export const GIT_ANNEX_TAG = "git-annex";
@@ -80,8 +80,9 @@ export function decodeGitAnnexTag(tag: XmlElement): GitAnnexTag | { reason: stri
   const attrs = Object.entries(tag.attrs).filter(([k, v]) => k !== "xmlns" && v !== undefined);
   if (attrs.length === 0) return { kind: "signature" };
   if (attrs.length > 1) return { reason: `git-annex tag with ${attrs.length} attributes` };
-  const [name, value] = attrs[0] as [string, string];
+  const [name, value] = attrs[0] as [string, unknown];
   if (name === "query") return { kind: "query" };
+  if (typeof value !== "string") return { reason: `git-annex attribute ${JSON.stringify(name.slice(0, 40))} is not text` };
   if (name === "push") {
     const push = decodePushValue(value);
     return "uuids" in push ? { kind: "push", uuids: push.uuids } : push;
@@ -95,8 +96,8 @@ export function decodeGitAnnexTag(tag: XmlElement): GitAnnexTag | { reason: stri
  * we cannot trust is "invalid" with a reason for the debug log.
  */
 export function decodeGitAnnexPresence(stanza: XmlElement): DecodedPresence {
-  if (stanza.name !== "presence" || namespaceOf(stanza, CLIENT_NS) !== CLIENT_NS) return { kind: "not-git-annex" };
-  const type = stanza.attrs.type;
+  if (!isElement(stanza) || stanza.name !== "presence" || namespaceOf(stanza, CLIENT_NS) !== CLIENT_NS) return { kind: "not-git-annex" };
+  const type: unknown = stanza.attrs.type;
   if (type !== undefined && type !== "available") return { kind: "not-git-annex" };
   const tags = childElements(stanza).filter((c) => c.name === GIT_ANNEX_TAG && namespaceOf(c, CLIENT_NS) === GIT_ANNEX_NS);
   if (tags.length === 0) return { kind: "not-git-annex" };
@@ -107,6 +108,6 @@ export function decodeGitAnnexPresence(stanza: XmlElement): DecodedPresence {
     const ns = namespaceOf(c, CLIENT_NS);
     return ns !== CLIENT_NS && ns !== GIT_ANNEX_NS;
   });
-  return { ...decoded, from: stanza.attrs.from, type, extensions };
+  return { ...decoded, from: textAttr(stanza, "from"), type: type as string | undefined, extensions };
 }
 

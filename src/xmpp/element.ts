@@ -18,13 +18,32 @@ export function el(name: string, attrs: Record<string, string> = {}, ...children
   return { name, attrs, children };
 }
 
+/**
+ * Whether `value` has the shape of an element. What the parser emits always
+ * does; the decoders check anyway, so that a stanza built some other way
+ * (or a parser change) makes them say "not ours", never throw.
+ */
+export function isElement(value: unknown): value is XmlElement {
+  if (typeof value !== "object" || value === null) return false;
+  const { name, attrs, children } = value as Partial<XmlElement>;
+  return typeof name === "string" && typeof attrs === "object" && attrs !== null && Array.isArray(children);
+}
+
+/** The element children of `element`, skipping text and anything not element-shaped. */
 export function childElements(element: XmlElement): XmlElement[] {
-  return element.children.filter((c): c is XmlElement => typeof c !== "string");
+  return Array.isArray(element.children) ? element.children.filter(isElement) : [];
+}
+
+/** An attribute's value when it is text; undefined when absent or of another type. */
+export function textAttr(element: XmlElement, name: string): string | undefined {
+  const value: unknown = element.attrs[name];
+  return typeof value === "string" ? value : undefined;
 }
 
 /** The namespace in scope for `element`: its own xmlns, else `inherited`. */
 export function namespaceOf(element: XmlElement, inherited: string): string {
-  return element.attrs.xmlns ?? inherited;
+  const own: unknown = element.attrs.xmlns;
+  return typeof own === "string" ? own : inherited;
 }
 
 export function findChild(element: XmlElement, name: string, ns: string, parentNs = "jabber:client"): XmlElement | undefined {

@@ -21,7 +21,7 @@
  * (createUnsealer). Ref names and commit ids stay readable.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { childElements, el, type XmlElement } from "./element.js";
+import { childElements, el, textAttr, type XmlElement } from "./element.js";
 
 export const PUSH_EXT_NS = "urn:git-annex-xmpp:push:0";
 export const PUSH_EXT_TAG = "refs";
@@ -44,6 +44,10 @@ export const MAX_REFS = 1024;
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 /** git check-ref-format forbids spaces, control characters and these. */
 const REF_NAME = /^refs\/[^\s~^:?*[\\\x00-\x1f\x7f]{1,250}$/;
+/** Also forbidden by git check-ref-format: "..", "@{", "//", a trailing "/" or ".", ".lock" at the end. */
+const REF_NAME_FORBIDDEN = /\.\.|@\{|\/\/|[/.]$|\.lock$/;
+/** Milliseconds since the epoch, written as git-annex-xmpp writes them: plain decimal digits. */
+const TIMESTAMP = /^[1-9][0-9]{0,15}$/;
 const NONCE = /^[A-Za-z0-9_-]{8,64}$/;
 
 /**
@@ -107,21 +111,34 @@ export function decodePushExtension(extensions: readonly XmlElement[]): PushExte
   if (found.length === 0) return undefined;
   if (found.length > 1) return { reason: `${found.length} ${PUSH_EXT_TAG} elements` };
   const element = found[0]!;
-  const ts = Number(element.attrs.ts);
-  const nonce = element.attrs.nonce ?? "";
-  if (!Number.isSafeInteger(ts) || ts <= 0) return { reason: "refs element without a valid ts" };
+  const tsText = textAttr(element, "ts") ?? "";
+  const ts = Number(tsText);
+  const nonce = textAttr(element, "nonce") ?? "";
+  const mac: unknown = element.attrs.mac;
+  if (!TIMESTAMP.test(tsText) || !Number.isSafeInteger(ts)) return { reason: "refs element without a valid ts" };
   if (!NONCE.test(nonce)) return { reason: "refs element without a valid nonce" };
+  if (mac !== undefined && typeof mac !== "string") return { reason: "refs element whose mac is not text" };
+  const refs = decodeRefs(element);
+  return "reason" in refs ? refs : { ts, nonce, refs, mac };
+}
+
+/** The `ref` children: each a valid name, at most one object id per name. */
+function decodeRefs(element: XmlElement): AnnouncedRef[] | { reason: string } {
   const children = childElements(element).filter((c) => c.name === "ref");
   if (children.length > MAX_REFS) return { reason: `refs element with ${children.length} refs` };
   const refs: AnnouncedRef[] = [];
+  const ids = new Map<string, string | undefined>();
   for (const child of children) {
-    const name = child.attrs.name ?? "";
-    const sha = child.attrs.new;
-    if (!REF_NAME.test(name)) return { reason: `bad ref name ${JSON.stringify(name.slice(0, 60))}` };
-    if (sha !== undefined && !SHA.test(sha)) return { reason: `bad object id for ${name}` };
+    const name = textAttr(child, "name") ?? "";
+    const sha: unknown = child.attrs.new;
+    if (!REF_NAME.test(name) || REF_NAME_FORBIDDEN.test(name)) return { reason: `bad ref name ${JSON.stringify(name.slice(0, 60))}` };
+    if (sha !== undefined && (typeof sha !== "string" || !SHA.test(sha))) return { reason: `bad object id for ${name}` };
+    // The same ref twice is kept as sent (the MAC covers it so); twice with different ids is not a push.
+    if (ids.has(name) && ids.get(name) !== sha) return { reason: `ref ${name} announced with two object ids` };
+    ids.set(name, sha);
     refs.push({ name, new: sha });
   }
-  return { ts, nonce, refs, mac: element.attrs.mac };
+  return refs;
 }
 
 export type Authenticity =

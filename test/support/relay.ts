@@ -7,6 +7,8 @@ import { createServer, connect, type Server, type Socket } from "node:net";
  * dropped its mapping or a stalled middlebox look like to the client (a
  * half-open connection: writes succeed, nothing comes back). Closes are
  * not passed on while frozen either. thaw() resumes everything.
+ * strand() is what a machine that slept finds: the connections it had are
+ * dead for good (frozen, never thawed, never closed), new ones work.
  */
 export interface Relay {
   port: number;
@@ -16,6 +18,8 @@ export interface Relay {
   readonly open: number;
   freeze(): void;
   thaw(): void;
+  /** Freezes the pairs open now for good, and lets new connections through. */
+  strand(): void;
   close(): Promise<void>;
 }
 
@@ -26,6 +30,8 @@ interface Pair {
 
 export async function startRelay(target: { host: string; port: number }): Promise<Relay> {
   const pairs = new Set<Pair>();
+  /** Stranded pairs: out of `pairs`, so that thaw() never revives them; closed with the relay. */
+  const stranded = new Set<Pair>();
   let frozen = false;
   let connections = 0;
 
@@ -72,13 +78,15 @@ export async function startRelay(target: { host: string; port: number }): Promis
     },
     freeze() {
       frozen = true;
-      for (const { client, upstream } of pairs) {
-        // pipe() resumes a paused source on "drain"; unpipe first so it stays paused.
-        client.unpipe(upstream);
-        upstream.unpipe(client);
-        client.pause();
-        upstream.pause();
+      for (const pair of pairs) pausePair(pair);
+    },
+    strand() {
+      for (const pair of pairs) {
+        pausePair(pair);
+        stranded.add(pair);
       }
+      pairs.clear();
+      frozen = false;
     },
     thaw() {
       if (!frozen) return;
@@ -91,12 +99,21 @@ export async function startRelay(target: { host: string; port: number }): Promis
       }
     },
     async close() {
-      for (const { client, upstream } of pairs) {
+      for (const { client, upstream } of [...pairs, ...stranded]) {
         client.destroy();
         upstream.destroy();
       }
       pairs.clear();
+      stranded.clear();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function pausePair({ client, upstream }: Pair): void {
+  // pipe() resumes a paused source on "drain"; unpipe first so it stays paused.
+  client.unpipe(upstream);
+  upstream.unpipe(client);
+  client.pause();
+  upstream.pause();
 }

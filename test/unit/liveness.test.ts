@@ -26,22 +26,22 @@ describe("watchLiveness (XEP-0199 probe after silence)", () => {
 
   it("does not probe a link with traffic", async () => {
     const t = target(true);
-    const stop = watchLiveness(t, { idleMs: 1000, timeoutMs: 500, log });
+    const watch = watchLiveness(t, { idleMs: 1000, timeoutMs: 500, log });
     for (let i = 0; i < 10; i++) {
       await vi.advanceTimersByTimeAsync(900);
       t.lastInboundAt = Date.now();
     }
     expect(t.pings).toBe(0);
-    stop();
+    watch.stop();
   });
 
   it("probes once per idle period and keeps an answering link", async () => {
     const t = target(true);
-    const stop = watchLiveness(t, { idleMs: 1000, timeoutMs: 500, log });
+    const watch = watchLiveness(t, { idleMs: 1000, timeoutMs: 500, log });
     await vi.advanceTimersByTimeAsync(3050);
     expect(t.pings).toBe(3);
     expect(t.dropped).toBeUndefined();
-    stop();
+    watch.stop();
   });
 
   it("drops a link whose probe goes unanswered, within idle + timeout", async () => {
@@ -52,5 +52,41 @@ describe("watchLiveness (XEP-0199 probe after silence)", () => {
     await vi.advanceTimersByTimeAsync(2);
     expect(t.dropped).toMatch(/dead link: no answer to a ping within 500 ms/);
     expect(t.pings).toBe(1);
+  });
+
+  it("probes at once when asked, without waiting for the silence", async () => {
+    const t = target(true);
+    const watch = watchLiveness(t, { idleMs: 60_000, timeoutMs: 500, log });
+    watch.probeNow("the clock jumped");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.pings).toBe(1);
+    expect(t.dropped).toBeUndefined();
+    // An answered probe leaves the idle schedule as it was: no extra pings while idle.
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(t.pings).toBe(1);
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(t.pings).toBe(2);
+    watch.stop();
+  });
+
+  it("drops a link that does not answer a probe asked for, naming why it probed", async () => {
+    const t = target(false);
+    const watch = watchLiveness(t, { idleMs: 60_000, timeoutMs: 500, log });
+    watch.probeNow("the clock jumped 3600.0 s ahead");
+    // A second request during the probe is folded into it.
+    watch.probeNow("the network interfaces changed");
+    await vi.advanceTimersByTimeAsync(501);
+    expect(t.pings).toBe(1);
+    expect(t.dropped).toBe("dead link: no answer to a ping within 500 ms after the clock jumped 3600.0 s ahead");
+  });
+
+  it("does nothing once stopped", async () => {
+    const t = target(false);
+    const watch = watchLiveness(t, { idleMs: 1000, timeoutMs: 500, log });
+    watch.stop();
+    watch.probeNow("the clock jumped");
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(t.pings).toBe(0);
+    expect(t.dropped).toBeUndefined();
   });
 });
