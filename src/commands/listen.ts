@@ -5,10 +5,12 @@
 import { resolveCredentials, userStateDir } from "../config/load.js";
 import { gitAnnexVersion, listAnnexRemotes, remotesForUuids, requireAnnexUuid, resolveRepo } from "../git/repo.js";
 import { startAnnouncementRelay } from "../handoff/relay.js";
-import { runListener } from "../listen/daemon.js";
+import { DEFAULT_REPLAY_WINDOW_MS, runListener } from "../listen/daemon.js";
+import { loadNonceMemory } from "../listen/nonces.js";
+import { nonceJournalFile } from "../state/nonce-journal.js";
 import { lockRepositoryForListen } from "../lock/repo-lock.js";
 import { createSession } from "../services/connect.js";
-import { loadAnnounceSecret } from "../services/secret.js";
+import { createAnnounceKeyLoader } from "../services/secret.js";
 import { hasObjects } from "../git/secret.js";
 import { createProgressLine } from "../sync/progress-line.js";
 import { createTargetedSync } from "../sync/targeted.js";
@@ -53,8 +55,9 @@ export async function run(ctx: CommandContext, args: ListenArgs): Promise<void> 
     backoff: { baseMs: 500, capMs: config.reconnectMaxMs },
     openSession: () => createSession(config, credentials, ctx.log, "listen"),
     acceptUnsigned: config.acceptUnsigned,
-    announceSecret: () => loadAnnounceSecret(repo.dir, ctx.log),
-    remoteUuids: async () => uuidsOf(await listAnnexRemotes(repo.dir)),
+    // Replay protection that survives a restart (DESIGN.md §2.2).
+    nonces: await loadNonceMemory(nonceJournalFile(repo.gitDir), DEFAULT_REPLAY_WINDOW_MS, ctx.log),
+    announceKeys: createAnnounceKeyLoader(repo.dir, ctx.log).load,
     hasObjects: (shas) => hasObjects(repo.dir, shas),
     remotesFor: async (uuids) => {
       const remotes = await listAnnexRemotes(repo.dir);

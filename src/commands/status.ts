@@ -7,7 +7,7 @@
  */
 import { stat } from "node:fs/promises";
 import { userStateDir } from "../config/places.js";
-import { readAnnounceSecret } from "../git/secret.js";
+import { readAnnounceSecret, readRemoteSecrets } from "../git/secret.js";
 import { installedHooks } from "../git/hooks.js";
 import { answers } from "../handoff/server.js";
 import { socketPathFor } from "../handoff/paths.js";
@@ -69,7 +69,7 @@ export async function collect(ctx: CommandContext, args: StatusArgs): Promise<St
       oldest: waiting[0] === undefined ? undefined : iso(entryCreatedAt(waiting[0])),
     },
     hooks: await installedHooks(repo),
-    signed: (await readAnnounceSecret(repo.dir)) !== undefined,
+    signed: (await readAnnounceSecret(repo.dir)) !== undefined || (await readRemoteSecrets(repo.dir)).size > 0,
     lastSync:
       syncStateAt && syncState
         ? { at: syncStateAt.toISOString(), lastFullScan: iso(syncState.lastFullScan), pendingTransfers: syncState.pending.length }

@@ -9,7 +9,7 @@
 import { AppError, EXIT } from "../errors.js";
 import type { Logger } from "../log.js";
 import { encodeSignaturePresence } from "../xmpp/codec.js";
-import { createUnsealer } from "../xmpp/push-extension.js";
+import type { AnnounceKey } from "../xmpp/push-extension.js";
 import { el } from "../xmpp/element.js";
 import type { SmResumeState, XmppSession } from "../xmpp/session.js";
 import { bareJid } from "../config/schema.js";
@@ -17,7 +17,9 @@ import { planCatchUp } from "./catch-up.js";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
 import { watchLiveness } from "./liveness.js";
 import { createSyncScheduler } from "./scheduler.js";
-import { createNonceMemory, handleStanza } from "./stanzas.js";
+import { createIntake, type Intake, type IntakeLimits } from "./intake.js";
+import { createNonceMemory, type NonceMemory } from "./nonces.js";
+import { handleStanza } from "./stanzas.js";
 
 export interface RemoteRef {
   name: string;
@@ -41,16 +43,18 @@ export interface ListenerDeps {
   probe?: { idleMs: number; timeoutMs: number };
   /** Bound on connecting and logging in; a stalled handshake counts as a failed attempt. */
   startTimeoutMs?: number;
-  /** The repository's shared secret for signed announcements; asked again on every connect. */
-  announceSecret?(): Promise<string | undefined>;
-  /** The annex UUIDs of our remotes, whose sealed forms signed announcements may carry (asked on every connect). */
-  remoteUuids?(): Promise<string[]>;
+  /** The secrets for signed announcements, one per hub that has one; asked again on every connect. */
+  announceKeys?(): Promise<AnnounceKey[]>;
   /** Whether all these objects are in the repository (announced commits we already have are not fetched). */
   hasObjects?(shas: string[]): Promise<boolean>;
   /** Act on unsigned announcements (git-annex's own); default true. */
   acceptUnsigned?: boolean;
   /** Replay window for signed announcements; default 10 minutes. */
   replayWindowMs?: number;
+  /** Nonces of signed announcements already seen (kept across restarts); in memory only when absent. */
+  nonces?: NonceMemory;
+  /** Rates and bounds on the work that received stanzas cause (intake.ts defaults). */
+  intakeLimits?: Partial<IntakeLimits>;
   /**
    * Announcements made on this machine (notify's hand-offs). The daemon
    * relays them as its own presence, which it then ignores as an echo, so
@@ -109,6 +113,7 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
     }
     scheduler.request(remotes.map((r) => r.name), reason);
   };
+  const intake = createIntake({ log, requestSync, limits: deps.intakeLimits });
   deps.localAnnouncements?.((uuids, reason) => {
     requestSync(uuids, reason).catch((error: Error) => log.warn(`${reason}: ${error.message}`));
   });
@@ -117,7 +122,7 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
   let lastFailure = "";
   const policy = deps.backoff ?? DEFAULT_BACKOFF;
   const replayWindowMs = deps.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS;
-  const nonces = createNonceMemory(replayWindowMs);
+  const nonces = deps.nonces ?? createNonceMemory(replayWindowMs);
   // XEP-0198: what the next connection needs to resume the last session,
   // kept across failed attempts while the server may still hold it, and
   // when that session last heard from the server.
@@ -155,7 +160,7 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
       lastFailure = "";
       const connectedAt = Date.now();
       const resumed = reportStreamManagement(session, log);
-      const reason = await stayConnected(session, fullJid, { ...deps, requestSync, nonces, resumed, catchUp: catchUp(resumed) });
+      const reason = await stayConnected(session, fullJid, { ...deps, requestSync, nonces, intake, resumed, catchUp: catchUp(resumed) });
       if (signal.aborted) {
         // A graceful close: the server ends the session instead of keeping it for a resume.
         await session.stop();
@@ -173,6 +178,7 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
       await sleep(delay, signal);
     }
   } finally {
+    intake.stop();
     await scheduler.stop();
     log.info("stopped");
   }
@@ -183,7 +189,8 @@ const STABLE_AFTER_MS = 30_000;
 
 type OnlineDeps = ListenerDeps & {
   requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
-  nonces: ReturnType<typeof createNonceMemory>;
+  nonces: NonceMemory;
+  intake: Intake;
   /** The server resumed the previous session (XEP-0198): it kept our presence. */
   resumed: boolean;
   catchUp(): Promise<void>;
@@ -217,28 +224,23 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
     signal.addEventListener("abort", onAbort, { once: true });
   });
   const stopWatching = watchLiveness(session, { ...(deps.probe ?? DEFAULT_PROBE), log });
-  const secret = await deps.announceSecret?.().catch((error: unknown) => {
-    log.warn(`cannot read the announcement secret: ${(error as Error).message}`);
+  const keys = (await deps.announceKeys?.().catch((error: unknown) => {
+    log.warn(`cannot read the announcement secrets: ${(error as Error).message}`);
     return undefined;
-  });
+  })) ?? [];
   const policy = {
-    secret,
-    // DESIGN.md §2.2: once this clone has the secret, unsigned announcements
+    keys,
+    // DESIGN.md §2.2: once this clone has a secret, unsigned announcements
     // (which anyone on the path could forge by leaving the MAC out) count
     // only where the user allowed them; without a secret there is no choice.
-    acceptUnsigned: deps.acceptUnsigned ?? secret === undefined,
+    acceptUnsigned: deps.acceptUnsigned ?? keys.length === 0,
     windowMs: deps.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS,
-    unseal: secret !== undefined && deps.remoteUuids ? createUnsealer(
-          secret,
-          await deps.remoteUuids().catch((error: unknown) => {
-            log.warn(`cannot list the remotes' UUIDs, sealed announcements will not be recognised: ${(error as Error).message}`);
-            return [];
-          }),
-        ) : undefined,
     hasObjects: deps.hasObjects,
     now: Date.now,
   };
-  const ctx = { session, fullJid, trusted, buddies: deps.buddies, log, requestSync: deps.requestSync, policy, nonces: deps.nonces };
+  const ctx = {
+    session, fullJid, trusted, buddies: deps.buddies, log, requestSync: deps.requestSync, policy, nonces: deps.nonces, intake: deps.intake,
+  };
   session.on("stanza", (stanza) => {
     void handleStanza(stanza, ctx).catch((error) => log.warn(`could not handle a stanza: ${(error as Error).message}`));
   });
