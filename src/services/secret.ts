@@ -24,7 +24,7 @@ export function createAnnounceKeyLoader(repo: string, log: Logger, now: () => nu
       if (have.has(remote.name) || now() - (triedAt.get(remote.name) ?? -Infinity) < RETRY_FETCH_MS) continue;
       triedAt.set(remote.name, now());
       if (await fetchAnnounceSecret(repo, remote.name)) {
-        log.info(`fetched the announcement secret of ${remote.name}: its announcements are now signed and checked`);
+        log.info(`fetched the announcement secret from ${remote.name}: its announcements are now signed and checked`);
       }
     }
   };
