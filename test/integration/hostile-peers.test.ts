@@ -88,7 +88,7 @@ describe("replay protection (item 3)", () => {
 
     const fresh = await pushFrom(cloneA, "replay-2.txt");
     await fx.merged(cloneB, fresh);
-  });
+  }, 180_000);
 });
 
 /** Stanzas from alice a listener's log accounts for: one line per handled push, one line per interval for the dropped. */
@@ -108,18 +108,16 @@ describe("a flood from a buddy (item 5)", () => {
     const pid = b.process.pid!;
     const baselineKb = residentKb(pid)!;
     const since = b.lines.length;
-    const sampler = sampleProcessTree(pid);
-    let figures: ReturnType<typeof sampler.stop>;
-    try {
-      const burst = sendPresenceBurst(server.account("alice"), pushPresenceXml(hubUuid), { count: 5000, durationMs: 2000, timeoutMs: 120_000 });
-      expect((await burst.done).sent).toBe(5000);
-      // Every stanza is accounted for: handled (one line each) or dropped
-      // (told once per interval, with one sync covering the announcements).
-      await waitFor(() => accounting(b.lines.slice(since)).total === 5000, { timeoutMs: 180_000, what: "all 5000 stanzas handled or dropped" });
-      await waitForQuiet([b], { quietMs: 2_000, timeoutMs: 90_000 });
-    } finally {
-      figures = sampler.stop();
-    }
+    const sampler = sampleProcessTree(pid, 50);
+    const burst = sendPresenceBurst(server.account("alice"), pushPresenceXml(hubUuid), { count: 5000, durationMs: 2000, timeoutMs: 180_000 });
+    // Every stanza is accounted for: handled (one line each) or dropped (told
+    // once per interval, with one sync covering the announcements). Bounds
+    // are checked even when that never happens, as they are what failed.
+    const settled = await burst.done
+      .then(() => waitFor(() => accounting(b.lines.slice(since)).total === 5000, { timeoutMs: 180_000, what: "all 5000 stanzas handled or dropped" }))
+      .then(() => waitForQuiet([b], { quietMs: 2_000, timeoutMs: 90_000 }))
+      .then(() => undefined, (error: unknown) => error);
+    const figures = sampler.stop();
     const growthMb = (figures.peakResidentKb - baselineKb) / 1024;
     const { handled, dropped, reports } = accounting(b.lines.slice(since));
     console.info(
@@ -128,13 +126,14 @@ describe("a flood from a buddy (item 5)", () => {
     );
     expect(figures.peakGitProcesses).toBeLessThan(20);
     expect(growthMb).toBeLessThan(100);
+    if (settled) throw settled;
     expect(dropped).toBeGreaterThan(handled);
     expect(b.count(/sync started/, since)).toBeLessThan(handled);
     expect(b.exited).toBe(false);
 
     const commit = await pushFrom(cloneA, "after-flood.txt");
     await fx.merged(cloneB, commit, 60_000);
-  });
+  }, 300_000);
 });
 
 describe("one clone, two hubs with secrets (item 6)", () => {
@@ -154,8 +153,6 @@ describe("one clone, two hubs with secrets (item 6)", () => {
 
     await fx.useAccount(cloneD, "alice");
     const d = fx.listen(cloneD);
-    await d.waitForLine(/fetched the announcement secret from origin/);
-    await d.waitForLine(/fetched the announcement secret from hub2/);
     await d.waitForLine(/sync finished/);
     // Unsigned announcements are off by default once a secret is here: both below must be signed to count.
     let since = d.lines.length;
@@ -168,5 +165,5 @@ describe("one clone, two hubs with secrets (item 6)", () => {
     await d.waitForLine(new RegExp(`announcement from alice@localhost/.*push of ${hub2Uuid} \\(sealed\\)`), { since });
     await fx.merged(cloneD, fromHub2);
     expect(d.count(/bad MAC/)).toBe(0);
-  });
+  }, 180_000);
 });
