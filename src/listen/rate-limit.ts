@@ -3,7 +3,7 @@
  * resource of our own account) that sends thousands of presences must not
  * cost thousands of log lines, answers and git calls: past its rate a
  * sender's stanzas are dropped, counted, and reported once per interval,
- * not once each. Nothing a sender was entitled to is lost: the
+ * not once each; until that report, it stays dropped. Nothing a sender was entitled to is lost: the
  * announcements among the dropped ones are reported with the UUIDs they
  * named, for one sync that covers them all.
  */
@@ -88,7 +88,10 @@ export function createSenderRateLimit(options: RateLimitOptions): SenderRateLimi
       const at = now();
       bucket.tokens = Math.min(options.burst, bucket.tokens + ((at - bucket.at) * options.perSecond) / 1000);
       bucket.at = at;
-      if (bucket.tokens >= 1) {
+      // Once over its rate, a sender stays dropped until the report: a flood
+      // then costs `burst` stanzas and one covering sync per interval, not a
+      // trickle at the sustained rate that keeps the scheduler syncing.
+      if (bucket.tokens >= 1 && bucket.timer === undefined) {
         bucket.tokens -= 1;
         return true;
       }

@@ -51,13 +51,15 @@ describe("per-sender rate limit", () => {
     limit.missed("buddy@example.org", ["uuid-a", "uuid-b"]);
     // Another sender has its own bucket.
     expect(limit.admit("me@example.org")).toBe(true);
+    // Until the report, the sender stays dropped even as its bucket refills.
     clock.advance(1000);
-    expect([limit.admit("buddy@example.org"), limit.admit("buddy@example.org"), limit.admit("buddy@example.org")]).toEqual([true, true, false]);
+    expect(limit.admit("buddy@example.org")).toBe(false);
     expect(reports).toEqual([]);
     clock.advance(9000);
     expect(reports).toEqual([{ sender: "buddy@example.org", dropped: 98, announcements: 2, uuids: ["uuid-a", "uuid-b"] }]);
+    expect([limit.admit("buddy@example.org"), limit.admit("buddy@example.org"), limit.admit("buddy@example.org"), limit.admit("buddy@example.org")]).toEqual([true, true, true, false]);
     clock.advance(60_000);
-    expect(reports).toHaveLength(1);
+    expect(reports).toHaveLength(2);
   });
 
   it("asks for a sync of everything when the dropped announcements named too many UUIDs to list", () => {
