@@ -7,8 +7,7 @@
  * The git look-ups behind an announcement go through the intake's bounded
  * queue, never one process per stanza (intake.ts).
  */
-import type { Logger } from "../log.js";
-import { silentLogger } from "../log.js";
+import { silentLogger, type Logger } from "../log.js";
 import { decodeGitAnnexPresence, encodeSignaturePresence } from "../xmpp/codec.js";
 import { el, type XmlElement } from "../xmpp/element.js";
 import {
