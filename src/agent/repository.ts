@@ -9,8 +9,9 @@
 import type { Logger } from "../log.js";
 import { planCatchUp } from "../listen/catch-up.js";
 import { createSyncScheduler } from "../listen/scheduler.js";
-import { createNonceMemory, type AnnouncementPolicy, type NonceMemory } from "../listen/stanzas.js";
-import { createUnsealer } from "../xmpp/push-extension.js";
+import { createNonceMemory, type NonceMemory } from "../listen/nonces.js";
+import type { AnnouncementPolicy } from "../listen/stanzas.js";
+import type { AnnounceKey } from "../xmpp/push-extension.js";
 import type { Limiter } from "./limit.js";
 
 export interface RemoteRef {
@@ -26,10 +27,10 @@ export interface RepositoryDeps {
   remotesFor(uuids: readonly string[] | undefined): Promise<RemoteRef[]>;
   /** Run one sync with these remotes. */
   sync(remotes: string[], signal: AbortSignal): Promise<void>;
-  /** The repository's shared secret for signed announcements; asked again on every connect. */
-  announceSecret?(): Promise<string | undefined>;
-  /** The annex UUIDs of our remotes, whose sealed forms signed announcements may carry. */
-  remoteUuids?(): Promise<string[]>;
+  /** The secrets for signed announcements, one per hub that has one; asked again on every connect. */
+  announceKeys?(): Promise<AnnounceKey[]>;
+  /** Nonces of signed announcements already seen (kept across restarts: listen/nonces.ts); in memory only when absent. */
+  nonces?: NonceMemory;
   /** Whether all these objects are in the repository (announced commits we already have are not fetched). */
   hasObjects?(shas: string[]): Promise<boolean>;
   /** Act on unsigned announcements (git-annex's own); default: only while there is no secret. */
@@ -109,7 +110,7 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
   return {
     dir: deps.dir,
     log,
-    nonces: createNonceMemory(deps.replayWindowMs),
+    nonces: deps.nonces ?? createNonceMemory(deps.replayWindowMs),
     requestSync,
     async localAnnouncement(uuids, reason, newShas) {
       if (newShas.length > 0 && deps.hasObjects && (await deps.hasObjects([...newShas]))) {
@@ -131,26 +132,18 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
 }
 
 async function loadPolicy(deps: RepositoryDeps): Promise<AnnouncementPolicy> {
-  const { log } = deps;
-  const secret = await deps.announceSecret?.().catch((error: unknown) => {
-    log.warn(`cannot read the announcement secret: ${(error as Error).message}`);
-    return undefined;
-  });
-  const uuids =
-    secret !== undefined && deps.remoteUuids
-      ? await deps.remoteUuids().catch((error: unknown) => {
-          log.warn(`cannot list the remotes' UUIDs, sealed announcements will not be recognised: ${(error as Error).message}`);
-          return [];
-        })
-      : [];
+  const keys =
+    (await deps.announceKeys?.().catch((error: unknown) => {
+      deps.log.warn(`cannot read the announcement secrets: ${(error as Error).message}`);
+      return undefined;
+    })) ?? [];
   return {
-    secret,
-    // DESIGN.md §2.2: once this clone has the secret, unsigned announcements
+    keys,
+    // DESIGN.md §2.2: once this clone has a secret, unsigned announcements
     // (which anyone on the path could forge by leaving the MAC out) count
     // only where the user allowed them; without a secret there is no choice.
-    acceptUnsigned: deps.acceptUnsigned ?? secret === undefined,
+    acceptUnsigned: deps.acceptUnsigned ?? keys.length === 0,
     windowMs: deps.replayWindowMs,
-    unseal: secret !== undefined && deps.remoteUuids ? createUnsealer(secret, uuids) : undefined,
     hasObjects: deps.hasObjects,
     now: Date.now,
   };

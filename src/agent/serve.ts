@@ -13,7 +13,9 @@ import { hasObjects } from "../git/secret.js";
 import type { Logger } from "../log.js";
 import { lockRepositoryForListen } from "../lock/repo-lock.js";
 import { createSession } from "../services/connect.js";
-import { loadAnnounceSecret } from "../services/secret.js";
+import { createAnnounceKeyLoader } from "../services/secret.js";
+import { loadNonceMemory, type NonceMemory } from "../listen/nonces.js";
+import { nonceJournalFile } from "../state/nonce-journal.js";
 import { statePaths } from "../state/paths.js";
 import { createProgressLine } from "../sync/progress-line.js";
 import { createTargetedSync } from "../sync/targeted.js";
@@ -37,6 +39,8 @@ export interface ServedRepository {
 
 export interface StartOptions {
   limiter: Limiter;
+  /** Replay protection that survives a restart (DESIGN.md §2.2): the repository's journal, loaded once. */
+  nonces?: NonceMemory;
   onGone(reason: string): void;
   /** Its log (the agent prefixes lines with the repository when it serves several). */
   log: Logger;
@@ -66,6 +70,7 @@ export async function prepareRepository(dir: string, options: PrepareOptions): P
   const credentials = await resolveCredentials(config, loaded.userDir, statePaths(options.env).dir);
   // One agent per repository (throws DaemonRunningError naming the holder).
   const release = await lockRepositoryForListen(repo.dir, repo.gitDir);
+  const nonces = repo.bare ? undefined : await loadNonceMemory(nonceJournalFile(repo.gitDir), DEFAULT_REPLAY_WINDOW_MS, options.log);
   options.log.info(`listening for ${repo.dir}${repo.bare ? " (bare: its pushes are announced, nothing synced)" : ""} (git-annex ${await gitAnnexVersion(repo.dir)})`);
   return {
     dir: repo.dir,
@@ -74,7 +79,7 @@ export async function prepareRepository(dir: string, options: PrepareOptions): P
     config,
     credentials,
     openSession: (role) => createSession(config, credentials, options.log, role),
-    start: (deps) => (repo.bare ? undefined : serviceFor(repo, config, options, deps)),
+    start: (deps) => (repo.bare ? undefined : serviceFor(repo, config, options, { ...deps, ...(nonces ? { nonces } : {}) })),
     release,
   };
 }
@@ -91,8 +96,8 @@ function serviceFor(repo: RepoInfo, config: Config, options: PrepareOptions, dep
     isGone: () => !existsSync(join(repo.gitDir, "config")),
     replayWindowMs: DEFAULT_REPLAY_WINDOW_MS,
     acceptUnsigned: config.acceptUnsigned,
-    announceSecret: () => loadAnnounceSecret(repo.dir, log),
-    remoteUuids: async () => uuidsOf(await listAnnexRemotes(repo.dir)),
+    announceKeys: createAnnounceKeyLoader(repo.dir, log).load,
+    nonces: deps.nonces,
     hasObjects: (shas) => hasObjects(repo.dir, shas),
     remotesFor: async (uuids) => {
       const remotes = await listAnnexRemotes(repo.dir);

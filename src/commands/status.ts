@@ -7,7 +7,7 @@
  */
 import { stat } from "node:fs/promises";
 import { openQueue } from "../announce/queue.js";
-import { readAnnounceSecret } from "../git/secret.js";
+import { readAnnounceSecret, readRemoteSecrets } from "../git/secret.js";
 import { installedHooks } from "../git/hooks.js";
 import { liveLockHolder } from "../lock/pid-lock.js";
 import { runningListener } from "../lock/repo-lock.js";
@@ -61,7 +61,7 @@ export async function collect(ctx: CommandContext, args: StatusArgs): Promise<St
     log: (await stat(log).then(() => true, () => false)) ? log : undefined,
     queue: { dir: queue.dir, waiting: waiting.length, oldest: iso(oldest), sentBy: (await liveLockHolder(paths.queueLock))?.pid },
     hooks: await installedHooks(repo),
-    signed: (await readAnnounceSecret(repo.dir)) !== undefined,
+    signed: (await readAnnounceSecret(repo.dir)) !== undefined || (await readRemoteSecrets(repo.dir)).size > 0,
     lastSync:
       syncStateAt && syncState
         ? { at: syncStateAt.toISOString(), lastFullScan: iso(syncState.lastFullScan), pendingTransfers: syncState.pending.length }

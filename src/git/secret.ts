@@ -5,11 +5,28 @@
  * dedicated ref, which clones fetch explicitly. A blob under refs/ is never
  * checked out, never in `git log` (it is not a commit), and `git annex
  * sync` does not push or pull it.
+ *
+ * Each hub has its own secret, so a clone keeps one per remote that has one,
+ * under refs/annex-xmpp/secrets/<remote>. The single SECRET_REF is the
+ * hub's own secret on a hub and, in a clone, the first one it fetched: what
+ * earlier versions kept, and what notify in a clone still signs with.
  */
 import { randomBytes } from "node:crypto";
 import { git } from "./run.js";
 
 export const SECRET_REF = "refs/annex-xmpp/secret";
+export const REMOTE_SECRETS_PREFIX = "refs/annex-xmpp/secrets/";
+
+/**
+ * The ref that keeps `remote`'s secret in a clone, or undefined for a
+ * remote name that cannot be a ref name (git-check-ref-format(1); such a
+ * remote is configured by hand, `git remote add` refuses the name).
+ */
+export function remoteSecretRef(remote: string): string | undefined {
+  const component = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+  const fine = remote.split("/").every((c) => component.test(c) && !c.endsWith(".lock") && !c.includes(".."));
+  return fine ? `${REMOTE_SECRETS_PREFIX}${remote}` : undefined;
+}
 
 /** The secret, or undefined when this repository has none. */
 export async function readAnnounceSecret(repo: string): Promise<string | undefined> {
@@ -29,13 +46,37 @@ export async function ensureAnnounceSecret(repo: string): Promise<boolean> {
   return created.exitCode === 0;
 }
 
-/** Fetches the hub's secret from `remote` into this clone; false when the remote has none. */
+/**
+ * Fetches `remote`'s secret into its own ref in this clone; false when the
+ * remote has none (or cannot be reached). The first secret a clone gets is
+ * also kept under SECRET_REF, as earlier versions did.
+ */
 export async function fetchAnnounceSecret(repo: string, remote: string): Promise<boolean> {
-  const result = await git(repo, ["fetch", "--quiet", "--no-tags", remote, `+${SECRET_REF}:${SECRET_REF}`], {
+  const ref = remoteSecretRef(remote);
+  if (ref === undefined) return false;
+  const result = await git(repo, ["fetch", "--quiet", "--no-tags", remote, `+${SECRET_REF}:${ref}`], {
     reject: false,
     timeoutMs: 60_000,
   });
-  return result.exitCode === 0;
+  if (result.exitCode !== 0) return false;
+  // `create` fails where there is one already, which is then kept.
+  await git(repo, ["update-ref", "--stdin"], { input: `create ${SECRET_REF} ${ref}\n`, reject: false });
+  return true;
+}
+
+/** The secrets this clone keeps per remote: remote name → secret. */
+export async function readRemoteSecrets(repo: string): Promise<Map<string, string>> {
+  const listed = await git(repo, ["for-each-ref", "--format=%(objecttype) %(refname)", REMOTE_SECRETS_PREFIX], { reject: false });
+  const secrets = new Map<string, string>();
+  if (listed.exitCode !== 0) return secrets;
+  for (const line of listed.stdout.split("\n")) {
+    if (!line.startsWith(`blob ${REMOTE_SECRETS_PREFIX}`)) continue;
+    const ref = line.slice("blob ".length);
+    const blob = await git(repo, ["cat-file", "blob", ref], { reject: false });
+    const secret = blob.stdout.trim();
+    if (blob.exitCode === 0 && secret !== "") secrets.set(ref.slice(REMOTE_SECRETS_PREFIX.length), secret);
+  }
+  return secrets;
 }
 
 /** Whether every one of these objects is in the repository (one `git cat-file --batch-check`). */

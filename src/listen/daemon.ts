@@ -15,6 +15,7 @@ import { bareJid } from "../config/schema.js";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
 import { watchLiveness } from "./liveness.js";
 import type { RepositoryService } from "../agent/repository.js";
+import { createIntake, type Intake, type IntakeLimits } from "./intake.js";
 import { handleStanza } from "./stanzas.js";
 import { createWakeRouter } from "./wake.js";
 
@@ -37,6 +38,8 @@ export interface ListenerDeps {
   startTimeoutMs?: number;
   /** Replay window for signed announcements; default 10 minutes. */
   replayWindowMs?: number;
+  /** Rates and bounds on the work that received stanzas cause (intake.ts defaults). */
+  intakeLimits?: Partial<IntakeLimits>;
 }
 
 export const DEFAULT_PROBE = { idleMs: 120_000, timeoutMs: 10_000 };
@@ -50,6 +53,13 @@ function isFatal(error: unknown): boolean {
 export async function runListener(deps: ListenerDeps): Promise<void> {
   const { log, signal } = deps;
   const wake = createWakeRouter({ log, options: deps.wake });
+  // One intake per session: a sender's rate and the bounded git work are the
+  // session's, whatever number of repositories it serves. What it refuses is
+  // covered by a sync of every repository with a matching remote.
+  const requestSync = async (uuids: readonly string[] | undefined, reason: string) => {
+    await Promise.all(deps.repositories().map((repo) => repo.requestSync(uuids, reason)));
+  };
+  const intake = createIntake({ log, requestSync, limits: deps.intakeLimits });
   let attempt = 0;
   let lastFailure = "";
   const policy = deps.backoff ?? DEFAULT_BACKOFF;
@@ -89,7 +99,7 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
       lastFailure = "";
       const connectedAt = Date.now();
       const resumed = reportStreamManagement(session, log);
-      const reason = await stayConnected(session, fullJid, { ...deps, replayWindowMs, resumed, catchUp: catchUp(resumed), routeWake: wake.route });
+      const reason = await stayConnected(session, fullJid, { ...deps, replayWindowMs, resumed, catchUp: catchUp(resumed), routeWake: wake.route, intake });
       if (signal.aborted) {
         // A graceful close: the server ends the session instead of keeping it for a resume.
         await session.stop();
@@ -108,6 +118,7 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
     }
   } finally {
     wake.stop();
+    intake.stop();
     log.info(`session closed`);
   }
 }
@@ -116,6 +127,7 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
 const STABLE_AFTER_MS = 30_000;
 
 type OnlineDeps = ListenerDeps & {
+  intake: Intake;
   replayWindowMs: number;
   /** The server resumed the previous session (XEP-0198): it kept our presence. */
   resumed: boolean;
@@ -155,9 +167,15 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
   const unrouteWake = deps.routeWake((reason) => liveness.probeNow(reason));
   // Each repository's policy (secret, sealed UUIDs) as of this connection.
   const repositories = await Promise.all(
-    deps.repositories().map(async (repo) => ({ log: repo.log, policy: await repo.policy(), nonces: repo.nonces, requestSync: repo.requestSync })),
+    deps.repositories().map(async (repo) => ({
+      dir: repo.dir,
+      log: repo.log,
+      policy: await repo.policy(),
+      nonces: repo.nonces,
+      requestSync: repo.requestSync,
+    })),
   );
-  const ctx = { session, fullJid, trusted, buddies: deps.buddies, log, repositories };
+  const ctx = { session, fullJid, trusted, buddies: deps.buddies, log, intake: deps.intake, repositories };
   session.on("stanza", (stanza) => {
     void handleStanza(stanza, ctx).catch((error) => log.warn(`could not handle a stanza: ${(error as Error).message}`));
   });

@@ -1,30 +1,31 @@
 /**
  * What the listener does with each received stanza: subscription requests
  * from buddies, git-annex queries, and push announcements — checked for
- * sender, signature and freshness (DESIGN.md §2.1, §2.2), and skipped when
- * this repository already has every announced commit, which is what keeps
- * clones that push merges back from syncing each other in circles.
+ * sender, rate, signature and freshness (DESIGN.md §2.1, §2.2), and skipped
+ * when this repository already has every announced commit, which is what
+ * keeps clones that push merges back from syncing each other in circles.
+ * The git look-ups behind an announcement go through the intake's bounded
+ * queue, never one process per stanza (intake.ts).
  */
-import type { Logger } from "../log.js";
+import { silentLogger, type Logger } from "../log.js";
 import { decodeGitAnnexPresence, encodeSignaturePresence, type DecodedPresence } from "../xmpp/codec.js";
 import { el, type XmlElement } from "../xmpp/element.js";
-import { decodePushExtension, judgeAuthenticity, type PushExtension } from "../xmpp/push-extension.js";
+import {
+  decodePushExtension, judgeAuthenticity, signedMembers, type AnnounceKey, type PushExtension,
+} from "../xmpp/push-extension.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { bareJid } from "../config/schema.js";
 import { describePresence, judgeSender } from "./accept.js";
+import type { Intake } from "./intake.js";
+import type { NonceMemory } from "./nonces.js";
 
 export interface AnnouncementPolicy {
-  /** The repository's shared secret, when it has one. */
-  secret: string | undefined;
+  /** The secrets this repository holds, one per hub that has one (services/secret.ts). */
+  keys: readonly AnnounceKey[];
   /** Act on announcements without a valid signature (git-annex interop). */
   acceptUnsigned: boolean;
   /** Accepted distance between a signed announcement's ts and our clock. */
   windowMs: number;
-  /**
-   * Maps the members of a signed push back to UUIDs where they are sealed
-   * forms of our remotes' UUIDs (push-extension.ts createUnsealer).
-   */
-  unseal?(members: readonly string[], nonce: string): string[];
   /** Whether every one of these objects is already in the repository. */
   hasObjects?(shas: string[]): Promise<boolean>;
   now(): number;
@@ -32,20 +33,30 @@ export interface AnnouncementPolicy {
 
 /** One repository's view of a push: its policy, its replay memory, its syncs. */
 export interface PushContext {
+  /** Names the repository in work keys (the agent serves several on one session). */
+  dir: string;
   log: Logger;
   policy: AnnouncementPolicy;
   nonces: NonceMemory;
   requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
 }
 
-/** The session's view: who we are and trust; a push goes to every repository served on it. */
+/** The session's view: who we are and trust, its intake; a push goes to every repository served on it. */
 export interface StanzaContext {
   session: XmppSession;
   fullJid: string;
   trusted: ReadonlySet<string>;
   buddies: readonly string[];
   log: Logger;
+  intake: Intake;
   repositories: readonly PushContext[];
+}
+
+/** A push we act on: the UUIDs it names (unsealed), and its refs element when that may decide a skip. */
+interface AcceptedPush {
+  uuids: string[];
+  ext: PushExtension | undefined;
+  sealed: boolean;
 }
 
 export async function handleStanza(stanza: XmlElement, ctx: StanzaContext): Promise<void> {
@@ -57,43 +68,68 @@ export async function handleStanza(stanza: XmlElement, ctx: StanzaContext): Prom
     return;
   }
   const decoded = decodeGitAnnexPresence(stanza);
-  if (decoded.kind === "not-git-annex") return;
+  if (decoded.kind === "not-git-annex" || decoded.kind === "signature") return;
   const verdict = judgeSender(from, { fullJid: ctx.fullJid, trusted: ctx.trusted });
   if (!verdict.accept) {
     ctx.log.debug(`ignored ${describePresence(decoded)}: ${verdict.reason}`);
     return;
   }
+  const sender = bareJid(from!);
+  // Over its rate a sender's stanzas cost no log line and no answer; its
+  // pushes are still judged, silently, so that the accepted ones are covered.
+  const admitted = ctx.intake.admit(sender);
+  const log = admitted ? ctx.log : silentLogger;
   if (decoded.kind === "invalid") {
-    ctx.log.debug(`ignored presence from ${from}: ${decoded.reason}`);
+    log.debug(`ignored presence from ${from}: ${decoded.reason}`);
     return;
   }
   if (decoded.kind === "query") {
-    await ctx.session.send(encodeSignaturePresence());
+    if (admitted) await ctx.session.send(encodeSignaturePresence());
     return;
   }
-  if (decoded.kind !== "push") return;
-  for (const repo of ctx.repositories) await handlePush(decoded, from!, repo);
+  for (const repo of ctx.repositories) {
+    await handlePush(decoded, from!, admitted ? repo : { ...repo, log: silentLogger }, ctx.intake, admitted);
+  }
 }
 
-/** A push from an accepted sender, judged by one repository's policy: sync it, skip it, or reject it. */
-export async function handlePush(decoded: DecodedPresence & { kind: "push" }, from: string, ctx: PushContext): Promise<void> {
-  const ext = checkExtension(decoded.uuids, decoded.extensions, ctx, from);
-  if (ext === "rejected") return;
-  // Only a signed push is unsealed: its MAC proves the sender holds the secret.
-  const signed = ext !== undefined && ext.mac !== undefined && ctx.policy.secret !== undefined;
-  const uuids = signed && ctx.policy.unseal ? ctx.policy.unseal(decoded.uuids, ext.nonce) : decoded.uuids;
-  const sealed = uuids.some((u, i) => u !== decoded.uuids[i]);
-  const described = describePresence({ ...decoded, uuids }) + (sealed ? " (sealed)" : "");
-  ctx.log.info(`announcement from ${from}: ${described}${ext ? ` (${ext.refs.length} refs)` : ""}`);
-  if (ext && (await alreadyHave(ext, ctx.policy))) {
+/** A push from an accepted sender, judged by one repository's policy: acted on (bounded by the intake), or refused. */
+export async function handlePush(
+  decoded: DecodedPresence & { kind: "push" },
+  from: string,
+  repo: PushContext,
+  intake: Intake,
+  admitted: boolean,
+): Promise<void> {
+  const accepted = await acceptPush(decoded.uuids, decoded.extensions, repo, from);
+  if (!accepted) return;
+  if (!admitted) {
+    intake.missed(bareJid(from), accepted.uuids);
+    return;
+  }
+  const described = describePresence({ ...decoded, uuids: accepted.uuids }) + (accepted.sealed ? " (sealed)" : "");
+  const outcome = intake.submit(`${repo.dir}\n${workKey(accepted)}`, () => actOn(accepted, repo, from));
+  const refs = accepted.ext ? ` (${accepted.ext.refs.length} refs)` : "";
+  if (outcome === "merged") repo.log.debug(`announcement from ${from}: ${described}${refs}, the same as one waiting`);
+  else repo.log.info(`announcement from ${from}: ${described}${refs}`);
+}
+
+/** Announcements with the same key lead to the same look-ups and the same sync request. */
+function workKey(push: AcceptedPush): string {
+  const refs = push.ext ? push.ext.refs.map((r) => `${r.name} ${r.new ?? "-"}`).sort() : ["(no refs)"];
+  return [[...push.uuids].sort().join(","), ...refs].join("\n");
+}
+
+/** The git-touching part: skip when every announced commit is here, or ask for a sync. */
+async function actOn(push: AcceptedPush, ctx: PushContext, from: string): Promise<void> {
+  if (push.ext && (await alreadyHave(push.ext, ctx.policy))) {
     ctx.log.info(`skipped sync for the push from ${from}: every announced commit is already here`);
     return;
   }
-  await ctx.requestSync(uuids, `push from ${from}`);
+  await ctx.requestSync(push.uuids, `push from ${from}`);
 }
 
-/** The announcement's refs element when it may be acted on, undefined for a plain one, "rejected" otherwise. */
-function checkExtension(uuids: string[], extensions: XmlElement[], ctx: PushContext, from: string): PushExtension | undefined | "rejected" {
+/** The push as we act on it, or undefined when it is refused (with a debug line saying why). */
+async function acceptPush(members: string[], extensions: XmlElement[], ctx: PushContext, from: string): Promise<AcceptedPush | undefined> {
   const { policy, log } = ctx;
   const parsed = decodePushExtension(extensions);
   if (parsed && "reason" in parsed) {
@@ -101,30 +137,39 @@ function checkExtension(uuids: string[], extensions: XmlElement[], ctx: PushCont
     // is left is a plain git-annex push, taken only where unsigned ones are.
     if (!policy.acceptUnsigned) {
       log.debug(`ignored push from ${from}: ${parsed.reason}, and unsigned announcements are not accepted`);
-      return "rejected";
+      return undefined;
     }
     log.debug(`push from ${from} taken as a plain one: ${parsed.reason}`);
-    return undefined;
+    return { uuids: members, ext: undefined, sealed: false };
   }
-  const judged = judgeAuthenticity(uuids, parsed, { secret: policy.secret, now: policy.now(), windowMs: policy.windowMs });
+  const judged = judgeAuthenticity(members, parsed, { keys: policy.keys, now: policy.now(), windowMs: policy.windowMs });
   if ("rejected" in judged) {
     log.debug(`ignored push from ${from}: ${judged.rejected}`);
-    return "rejected";
+    return undefined;
   }
-  if (judged.signed) {
-    if (!ctx.nonces.remember(parsed!.nonce, parsed!.ts, policy.now())) {
-      log.debug(`ignored push from ${from}: replayed (nonce seen before)`);
-      return "rejected";
-    }
-    return parsed;
-  }
+  if (judged.signed) return acceptSigned(members, parsed!, judged.key, ctx, from);
   if (!policy.acceptUnsigned) {
     log.debug(`ignored push from ${from}: unsigned (${judged.reason}) and acceptUnsigned is off`);
-    return "rejected";
+    return undefined;
   }
   // Accepted as a plain git-annex push: with a secret at hand, unsigned refs
   // must not decide to skip a fetch (forged SHAs could hide a real push).
-  return policy.secret === undefined ? parsed : undefined;
+  // Never unsealed: its members could be replayed by anyone who saw them.
+  return { uuids: members, ext: policy.keys.length === 0 ? parsed : undefined, sealed: false };
+}
+
+/** A push whose MAC `key` verified: fresh nonce, and only the UUIDs that key speaks for. */
+async function acceptSigned(members: string[], ext: PushExtension, key: AnnounceKey, ctx: PushContext, from: string): Promise<AcceptedPush | undefined> {
+  if (!(await ctx.nonces.remember(ext.nonce, ext.ts, ctx.policy.now()))) {
+    ctx.log.debug(`ignored push from ${from}: replayed (nonce seen before)`);
+    return undefined;
+  }
+  const { uuids, foreign, sealed } = signedMembers(members, ext.nonce, key);
+  if (foreign.length > 0) {
+    ctx.log.debug(`push from ${from}: ${foreign.length} member(s) that the secret which signed it does not speak for, ignored`);
+  }
+  if (uuids.length === 0) return undefined;
+  return { uuids, ext, sealed };
 }
 
 /** True when every announced ref's new object is already in the repository: nothing to fetch. */
@@ -135,26 +180,4 @@ async function alreadyHave(ext: PushExtension, policy: AnnouncementPolicy): Prom
   // A deleted ref (all zeros) needs nothing fetched.
   const wanted = (shas as string[]).filter((s) => !/^0+$/.test(s));
   return wanted.length === 0 || policy.hasObjects(wanted);
-}
-
-/** Nonces of signed announcements seen within the replay window. */
-export interface NonceMemory {
-  /** False when the nonce was seen before. */
-  remember(nonce: string, ts: number, now: number): boolean;
-}
-
-export function createNonceMemory(windowMs: number, limit = 10_000): NonceMemory {
-  const seen = new Map<string, number>();
-  return {
-    remember(nonce, ts, now) {
-      if (seen.has(nonce)) return false;
-      // Anything older than the window is rejected by its timestamp anyway.
-      for (const [n, t] of seen) {
-        if (now - t <= windowMs && seen.size < limit) break;
-        seen.delete(n);
-      }
-      seen.set(nonce, ts);
-      return true;
-    },
-  };
 }

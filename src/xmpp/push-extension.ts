@@ -141,31 +141,66 @@ function decodeRefs(element: XmlElement): AnnouncedRef[] | { reason: string } {
   return refs;
 }
 
+/**
+ * A secret a listener holds (DESIGN.md §2.2: one per hub), with the
+ * repositories it speaks for: an announcement signed with a hub's secret
+ * may name that hub, not another hub of the same clone.
+ */
+export interface AnnounceKey {
+  secret: string;
+  /** Annex UUIDs of the remotes this secret came from. */
+  uuids: readonly string[];
+  /** A secret of unknown origin (a clone's single secret of earlier versions): speaks for any UUID. */
+  anyUuid?: boolean;
+}
+
 export type Authenticity =
-  | { signed: true }
+  | { signed: true; key: AnnounceKey }
   | { signed: false; reason: string }
   | { rejected: string };
 
+function macMatches(secret: string, uuids: readonly string[], ext: PushExtension, got: Buffer): boolean {
+  const expected = Buffer.from(computeMac(secret, uuids, ext), "base64");
+  return got.length === expected.length && timingSafeEqual(got, expected);
+}
+
 /**
- * Judge a decoded extension against our secret: a valid MAC within the
- * time window is "signed"; a wrong MAC or a stale timestamp is rejected
- * (whoever sent it holds no secret, or replays); an unsigned one, or any
- * when we have no secret, is "unsigned", for the caller's compat policy.
- * Nonce freshness is the caller's (it needs memory).
+ * Judge a decoded extension against the secrets we hold: a MAC that one of
+ * them verifies, within the time window, is "signed" by that key; a MAC
+ * none verifies or a stale timestamp is rejected (whoever sent it holds no
+ * secret of ours, or replays); an unsigned one, or any when we hold no
+ * secret, is "unsigned", for the caller's compat policy. Which members the
+ * key speaks for is signedMembers'; nonce freshness is the caller's (it
+ * needs memory).
  */
 export function judgeAuthenticity(
   uuids: readonly string[],
   ext: PushExtension | undefined,
-  options: { secret: string | undefined; now: number; windowMs: number },
+  options: { keys: readonly AnnounceKey[]; now: number; windowMs: number },
 ): Authenticity {
   if (!ext) return { signed: false, reason: "no refs element" };
   if (ext.mac === undefined) return { signed: false, reason: "no MAC" };
-  if (options.secret === undefined) return { signed: false, reason: "signed, but we have no secret to check it" };
-  const expected = Buffer.from(computeMac(options.secret, uuids, ext), "base64");
+  if (options.keys.length === 0) return { signed: false, reason: "signed, but we have no secret to check it" };
   const got = Buffer.from(ext.mac, "base64");
-  if (got.length !== expected.length || !timingSafeEqual(got, expected)) return { rejected: "bad MAC" };
+  const key = options.keys.find((k) => macMatches(k.secret, uuids, ext, got));
+  if (!key) return { rejected: "bad MAC" };
   if (Math.abs(options.now - ext.ts) > options.windowMs) {
     return { rejected: `timestamp ${Math.round((options.now - ext.ts) / 1000)} s away from ours (window ${options.windowMs / 1000} s)` };
   }
-  return { signed: true };
+  return { signed: true, key };
+}
+
+/**
+ * The UUIDs a signed push names, as far as the key that signed it speaks
+ * for them: sealed members unsealed with the key, plain ones kept when they
+ * are the key's; the rest are `foreign` (another hub's UUID, or a sealed
+ * form of none of ours).
+ */
+export function signedMembers(members: readonly string[], nonce: string, key: AnnounceKey): { uuids: string[]; foreign: string[]; sealed: boolean } {
+  const opened = createUnsealer(key.secret, key.uuids)(members, nonce);
+  const own = new Set(key.uuids);
+  const uuids: string[] = [];
+  const foreign: string[] = [];
+  for (const uuid of opened) (own.has(uuid) || key.anyUuid ? uuids : foreign).push(uuid);
+  return { uuids, foreign, sealed: opened.some((u, i) => u !== members[i]) };
 }

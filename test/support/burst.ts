@@ -29,6 +29,8 @@ export function sendPresenceBurst(
   const args = [SCRIPT, "--jid", login.jid, "--host", login.host, "--port", String(login.port), "--ca-file", login.caFile];
   args.push("--count", String(options.count), "--duration", String(options.durationMs / 1000));
   if (options.holdLast) args.push("--hold-last");
+  // The closing ping waits for the server to work through the whole burst: as long as the run may take.
+  args.push("--ping-timeout", String(Math.max(30, (options.timeoutMs ?? 60_000) / 1000 - 5)));
   args.push(xml);
   const child = spawn(PYTHON, args, {
     env: { ...process.env, XMPP_PASSWORD: login.password, PYTHONDONTWRITEBYTECODE: "1", PYTHONUNBUFFERED: "1" },
@@ -55,8 +57,11 @@ export function sendPresenceBurst(
   });
   // A failing sender must fail `holding` too, not leave the test waiting.
   const failed = done.then(() => undefined);
+  const holdingOrFailed = Promise.race([holding, failed]);
+  // Only a caller that uses holdLast awaits it; the failure reaches everyone through `done`.
+  holdingOrFailed.catch(() => undefined);
   return {
-    holding: Promise.race([holding, failed]),
+    holding: holdingOrFailed,
     release: () => child.stdin.end("go\n"),
     done,
   };

@@ -2,8 +2,12 @@ import { describe, expect, it } from "vitest";
 import { encodeAnnouncement } from "../../src/announce/announcement.js";
 import { decodeGitAnnexPresence } from "../../src/xmpp/codec.js";
 import { toXml, type XmlElement } from "../../src/xmpp/element.js";
-import { canonicalText, createUnsealer, decodePushExtension, judgeAuthenticity, PUSH_EXT_NS, sealUuid } from "../../src/xmpp/push-extension.js";
-import { createNonceMemory, handleStanza, type StanzaContext } from "../../src/listen/stanzas.js";
+import {
+  canonicalText, createUnsealer, decodePushExtension, judgeAuthenticity, PUSH_EXT_NS, sealUuid, signedMembers, type AnnounceKey,
+} from "../../src/xmpp/push-extension.js";
+import { handleStanza, type StanzaContext } from "../../src/listen/stanzas.js";
+import { createIntake } from "../../src/listen/intake.js";
+import { createNonceMemory } from "../../src/listen/nonces.js";
 import { createLogger } from "../../src/log.js";
 import type { XmppSession } from "../../src/xmpp/session.js";
 
@@ -12,6 +16,7 @@ const SHA1 = "a".repeat(40);
 const SHA2 = "b".repeat(40);
 const SECRET = "0123456789abcdef".repeat(4);
 const NOW = 1_732_000_000_000;
+const KEY: AnnounceKey = { secret: SECRET, uuids: [UUID] };
 const announcement = {
   uuids: [UUID],
   refs: [
@@ -50,14 +55,14 @@ describe("the refs element (DESIGN.md §2.2)", () => {
   it("round-trips and verifies with the secret", () => {
     const { uuids, ext } = decode(encodeAnnouncement(announcement, { secret: SECRET, now: NOW, nonce: "n0nce-n0nce" }));
     expect(ext && "refs" in ext && ext.refs.map((r) => r.new)).toEqual([SHA1, SHA2]);
-    expect(judgeAuthenticity(uuids, ext as never, { secret: SECRET, now: NOW + 1000, windowMs: 60_000 })).toEqual({ signed: true });
+    expect(judgeAuthenticity(uuids, ext as never, { keys: [KEY], now: NOW + 1000, windowMs: 60_000 })).toEqual({ signed: true, key: KEY });
   });
 
   it("rejects a wrong secret, a changed UUID list or ref, and a stale timestamp", () => {
     const presence = encodeAnnouncement(announcement, { secret: SECRET, now: NOW, nonce: "n0nce-n0nce" });
     const { uuids, ext } = decode(presence);
-    const opts = { secret: SECRET, now: NOW, windowMs: 60_000 };
-    expect(judgeAuthenticity(uuids, ext as never, { ...opts, secret: "other" })).toEqual({ rejected: "bad MAC" });
+    const opts = { keys: [KEY], now: NOW, windowMs: 60_000 };
+    expect(judgeAuthenticity(uuids, ext as never, { ...opts, keys: [{ secret: "other", uuids: [UUID] }] })).toEqual({ rejected: "bad MAC" });
     expect(judgeAuthenticity([...uuids, ""], ext as never, opts)).toEqual({ rejected: "bad MAC" });
     const tampered = { ...(ext as object), refs: [{ name: "refs/heads/main", new: SHA2 }] };
     expect(judgeAuthenticity(uuids, tampered as never, opts)).toEqual({ rejected: "bad MAC" });
@@ -66,8 +71,8 @@ describe("the refs element (DESIGN.md §2.2)", () => {
 
   it("reports unsigned announcements as such, for the compat policy to decide", () => {
     const { uuids, ext } = decode(encodeAnnouncement(announcement, { now: NOW, nonce: "n0nce-n0nce" }));
-    expect(judgeAuthenticity(uuids, ext as never, { secret: SECRET, now: NOW, windowMs: 60_000 })).toEqual({ signed: false, reason: "no MAC" });
-    expect(judgeAuthenticity(uuids, undefined, { secret: SECRET, now: NOW, windowMs: 60_000 })).toMatchObject({ signed: false });
+    expect(judgeAuthenticity(uuids, ext as never, { keys: [KEY], now: NOW, windowMs: 60_000 })).toEqual({ signed: false, reason: "no MAC" });
+    expect(judgeAuthenticity(uuids, undefined, { keys: [KEY], now: NOW, windowMs: 60_000 })).toMatchObject({ signed: false });
   });
 
   it("canonical text does not depend on ref order", () => {
@@ -88,11 +93,11 @@ describe("the refs element (DESIGN.md §2.2)", () => {
     expect(decodePushExtension(ext({ ts: "5", nonce: "nnnnnnnn" }, badSha))).toHaveProperty("reason");
   });
 
-  it("remembers nonces: a replay within the window is refused", () => {
+  it("remembers nonces: a replay within the window is refused", async () => {
     const memory = createNonceMemory(60_000);
-    expect(memory.remember("nonce-1", NOW, NOW)).toBe(true);
-    expect(memory.remember("nonce-1", NOW, NOW + 10)).toBe(false);
-    expect(memory.remember("nonce-2", NOW, NOW + 10)).toBe(true);
+    expect(await memory.remember("nonce-1", NOW, NOW)).toBe(true);
+    expect(await memory.remember("nonce-1", NOW, NOW + 10)).toBe(false);
+    expect(await memory.remember("nonce-2", NOW, NOW + 10)).toBe(true);
   });
 });
 
@@ -110,7 +115,7 @@ describe("sealed mode (DESIGN.md §2.2)", () => {
     expect(sealUuid("another secret", NONCE, UUID)).not.toBe(sealUuid(SECRET, NONCE, UUID));
     // Two announcements of the same repository carry unrelated tags.
     expect(decode(sealed("other-nonce")).uuids[0]).not.toBe(uuids[0]);
-    expect(judgeAuthenticity(uuids, ext as never, { secret: SECRET, now: NOW, windowMs: 60_000 })).toEqual({ signed: true });
+    expect(judgeAuthenticity(uuids, ext as never, { keys: [KEY], now: NOW, windowMs: 60_000 })).toEqual({ signed: true, key: KEY });
   });
 
   it("cannot seal without a secret: the push goes out plain", () => {
@@ -125,33 +130,57 @@ describe("sealed mode (DESIGN.md §2.2)", () => {
     expect(unseal(members, "another-nonce")).toEqual(members);
   });
 
-  const listenerCtx = (requested: Array<readonly string[] | undefined>, acceptUnsigned: boolean): StanzaContext => ({
-    session: { send: async () => undefined } as unknown as XmppSession,
-    fullJid: "alice@localhost/listen",
-    trusted: new Set(["alice@localhost"]),
-    buddies: [],
-    log: createLogger({ level: "warn", write: () => undefined }),
-    repositories: [
-      {
-        log: createLogger({ level: "warn", write: () => undefined }),
-        policy: { secret: SECRET, acceptUnsigned, windowMs: 60_000, unseal: createUnsealer(SECRET, [UUID]), now: () => NOW },
-        nonces: createNonceMemory(60_000),
-        requestSync: async (uuids) => void requested.push(uuids),
-      },
-    ],
+  it("a key speaks for its own remotes only: others' members are foreign, a legacy key speaks for any", () => {
+    const members = [sealUuid(SECRET, NONCE, UUID), OTHER];
+    expect(signedMembers(members, NONCE, KEY)).toEqual({ uuids: [UUID], foreign: [OTHER], sealed: true });
+    expect(signedMembers([UUID], NONCE, KEY)).toEqual({ uuids: [UUID], foreign: [], sealed: false });
+    expect(signedMembers(members, NONCE, { ...KEY, anyUuid: true })).toEqual({ uuids: [UUID, OTHER], foreign: [], sealed: true });
   });
+
+  const listenerCtx = (requested: Array<readonly string[] | undefined>, acceptUnsigned: boolean, keys = [KEY]): StanzaContext => {
+    const log = createLogger({ level: "warn", write: () => undefined });
+    const requestSync = async (uuids: readonly string[] | undefined) => void requested.push(uuids);
+    return {
+      session: { send: async () => undefined } as unknown as XmppSession,
+      fullJid: "alice@localhost/listen",
+      trusted: new Set(["alice@localhost"]),
+      buddies: [],
+      log,
+      intake: createIntake({ log, requestSync }),
+      repositories: [{ dir: "/repo", log, policy: { keys, acceptUnsigned, windowMs: 60_000, now: () => NOW }, nonces: createNonceMemory(60_000), requestSync }],
+    };
+  };
 
   it("the listener syncs the remote a signed sealed push names", async () => {
     const requested: Array<readonly string[] | undefined> = [];
-    await handleStanza(received(sealed()), listenerCtx(requested, false));
-    expect(requested).toEqual([[UUID, sealUuid(SECRET, NONCE, OTHER)]]);
+    const ctx = listenerCtx(requested, false);
+    await handleStanza(received(sealed()), ctx);
+    await ctx.intake.idle();
+    expect(requested).toEqual([[UUID]]);
+  });
+
+  it("with one secret per hub, each hub's push is verified and unsealed with its own", async () => {
+    const SECOND = "fedcba9876543210".repeat(4);
+    const keys: AnnounceKey[] = [KEY, { secret: SECOND, uuids: [OTHER] }];
+    const requested: Array<readonly string[] | undefined> = [];
+    const ctx = listenerCtx(requested, false, keys);
+    const second = encodeAnnouncement({ ...announcement, uuids: [OTHER] }, { secret: SECOND, sealed: true, now: NOW, nonce: "second-nonce" });
+    await handleStanza(received(second), ctx);
+    await handleStanza(received(encodeAnnouncement(announcement, { secret: SECRET, now: NOW, nonce: "first-nonce" })), ctx);
+    // Signed with the second hub's secret but naming the first hub: not the second's to say.
+    const forged = encodeAnnouncement(announcement, { secret: SECOND, now: NOW, nonce: "forged-nonce" });
+    await handleStanza(received(forged), ctx);
+    await ctx.intake.idle();
+    expect(requested).toEqual([[OTHER], [UUID]]);
   });
 
   it("never unseals an unsigned push (its members could be replayed by anyone who saw them)", async () => {
     const requested: Array<readonly string[] | undefined> = [];
     const presence = sealed();
     const stripped = { ...presence, children: presence.children.filter((c) => typeof c === "string" || c.name !== "refs") };
-    await handleStanza(received(stripped), listenerCtx(requested, true));
+    const ctx = listenerCtx(requested, true);
+    await handleStanza(received(stripped), ctx);
+    await ctx.intake.idle();
     expect(requested).toEqual([[sealUuid(SECRET, NONCE, UUID), sealUuid(SECRET, NONCE, OTHER)]]);
   });
 });

@@ -23,6 +23,7 @@ def add_args(parser):
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--duration", type=float, default=1.0, help="seconds to spread the stanzas over")
     parser.add_argument("--hold-last", action="store_true")
+    parser.add_argument("--ping-timeout", type=float, default=30.0, help="bound on the closing ping round trip")
     parser.add_argument("xml", help="the <presence/> stanza to send")
 
 
@@ -48,7 +49,7 @@ def main() -> int:
             await client.loop.run_in_executor(None, sys.stdin.readline)
             client.send_raw(args.xml)
             sent += 1
-        await client.plugin["xep_0199"].ping(timeout=30)
+        await client.plugin["xep_0199"].ping(timeout=args.ping_timeout)
         print(f"DONE {sent} {time.monotonic() - started:.3f}", flush=True)
 
     return run_session(xmpp, args, on_session, finish_when_done=True)
