@@ -52,7 +52,7 @@ afterAll(() => fx?.stop());
 /**
  * A commits and pushes to the hub, whose hook runs notify. By default the
  * hub's notify gets a state directory of its own, as on a hub that is
- * another machine: it finds no listener's hand-off socket and logs in.
+ * another machine: its own queue, which no agent there sends: the hook starts a sender.
  */
 async function pushFromA(name: string, sameMachine = false, extraEnv: NodeJS.ProcessEnv = {}): Promise<string> {
   await box.addAnnexedFile(cloneA, name, `content of ${name}\n`);

@@ -31,7 +31,7 @@ const arrived = (commit: string) => fx.merged(cloneB, commit);
 /**
  * A commit in A, pushed with `git annex sync` (hooks on the hub as
  * configured), the hub's notify running as on another machine: what reaches
- * B must come over XMPP, not through B's hand-off socket.
+ * B must come over XMPP, not through B's own queue.
  */
 async function pushFromA(name: string, syncArgs: string[] = []): Promise<string> {
   await box.addAnnexedFile(cloneA, name, `content of ${name}\n`);
