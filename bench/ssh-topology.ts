@@ -135,7 +135,7 @@ function report(samples: PushSample[], plain: PushKind): void {
     }
     // git-annex's notifier may skip a push that B1 then only fetches because B2's push-back moved synced/main on the hub.
     const rescued = of.filter((s) => s.assistantAt !== undefined && s.pushBackAt !== undefined && s.pushBackAt < s.assistantAt).length;
-    rows.push([`B1 merged only after B2's push-back reached the hub`, "", "", "", `${rescued}/${of.length}`]);
+    if (kind !== "git annex sync") rows.push([`B1 merged only after B2's push-back reached the hub`, "", "", "", `${rescued}/${of.length}`]);
     const push = summarize(of.map((s) => s.pushMs));
     rows.push([`A's ${kind} itself (with our hook on the hub)`, ms(push.median), ms(push.p95), ms(push.max), ""]);
     say(`\n${table([`${kind}, n=${of.length}: to merged`, "median", "p95", "max", "lost"], rows)}`);
