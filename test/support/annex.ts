@@ -40,7 +40,7 @@ export function testEnv(home: string): NodeJS.ProcessEnv {
  * explicit branch name (git 2.39 still defaults to "master" with a hint) and
  * an identity for tools that read config rather than GIT_AUTHOR_*.
  */
-const GITCONFIG = `[user]
+export const GITCONFIG = `[user]
 \tname = Test Author
 \temail = author@example.test
 [init]
