@@ -34,8 +34,9 @@ done
 #   procps              pgrep, to find a system ejabberd that the install started
 #   openssh-server      a private sshd on a loopback port: hubs reached over ssh
 #   openssh-client      ssh and ssh-keygen for those hubs
+#   systemd, cron       `service install` (systemd-analyze verify; crontab)
 PACKAGES=(git git-annex prosody openssl ca-certificates)
-if [ -n "$with_tests" ]; then PACKAGES+=(python3-slixmpp iproute2 ejabberd procps openssh-server openssh-client); fi
+if [ -n "$with_tests" ]; then PACKAGES+=(python3-slixmpp iproute2 ejabberd procps openssh-server openssh-client systemd cron); fi
 
 missing_packages() {
   if command -v dpkg-query >/dev/null 2>&1; then
@@ -57,6 +58,8 @@ missing_packages() {
     command -v pgrep >/dev/null 2>&1 || echo procps
     [ -x /usr/sbin/sshd ] || echo openssh-server
     command -v ssh-keygen >/dev/null 2>&1 || echo openssh-client
+    command -v systemd-analyze >/dev/null 2>&1 || echo systemd
+    command -v crontab >/dev/null 2>&1 || echo cron
   fi
 }
 

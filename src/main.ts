@@ -111,11 +111,25 @@ export async function buildCli(argv: string[], signal: AbortSignal): Promise<Arg
     )
     .command(
       "ensure",
-      "start listen in the background unless one runs for this repository (for cron)",
-      (y) => y.option("repo", repoOption),
+      "start the agent in the background unless one serves the repositories, and wait until it is connected (for cron: quiet when all is well)",
+      (y) => y.option("repo", { type: "string", array: true, describe: "a repository (repeat; default: the `repositories` setting, else the current directory)" }),
       async (a) => {
         const { run } = await import("./commands/ensure.js");
-        await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}) });
+        await run(contextFrom(a, signal), { repo: (a.repo ?? []).map(String) });
+      },
+    )
+    .command(
+      "service <action>",
+      "keep the agent running: a systemd user unit where systemd runs, else a crontab line calling `ensure`",
+      (y) =>
+        y
+          .positional("action", { choices: ["install", "uninstall"] as const, demandOption: true })
+          .option("systemd", { type: "boolean", describe: "a systemd user unit, whatever runs" })
+          .option("cron", { type: "boolean", describe: "a crontab line, whatever runs" })
+          .conflicts("systemd", "cron"),
+      async (a) => {
+        const { run } = await import("./commands/service.js");
+        await run(contextFrom(a, signal), { action: a.action, ...(a.systemd ? { kind: "systemd" as const } : a.cron ? { kind: "cron" as const } : {}) });
       },
     )
     .command(

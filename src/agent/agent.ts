@@ -11,7 +11,10 @@ import type { Announcement } from "../announce/announcement.js";
 import { prefixedLogger, type Logger } from "../log.js";
 import { runListener } from "../listen/daemon.js";
 import type { XmppSession } from "../xmpp/session.js";
+import { jidDomain, type Config } from "../config/schema.js";
+import { agentStatusFile, statePaths } from "../state/paths.js";
 import { createLimiter } from "./limit.js";
+import { createAgentStatus } from "./status.js";
 import type { RepositoryService } from "./repository.js";
 import type { ServedRepository } from "./serve.js";
 
@@ -29,22 +32,25 @@ export const PARALLEL_SYNCS = 2;
 export async function runAgent(options: AgentOptions): Promise<void> {
   const { log } = options;
   const accounts = groupByAccount(options.repositories);
+  const status = createAgentStatus(agentStatusFile(statePaths(options.env), process.pid), options.repositories);
   const live = new Map<string, XmppSession>();
   const limiter = createLimiter(PARALLEL_SYNCS);
   const services = new Map<ServedRepository, RepositoryService | undefined>();
   const several = options.repositories.length > 1;
   for (const repo of options.repositories) {
     const repoLog = several ? prefixedLogger(log, repo.dir) : log;
-    services.set(repo, repo.start({ limiter, log: repoLog, onGone: (reason) => drop(repo, reason) }));
+    services.set(repo, repo.start({ limiter, log: repoLog, status, onGone: (reason) => drop(repo, reason) }));
   }
   const drop = (repo: ServedRepository, reason: string) => {
     if (!services.has(repo)) return;
     log.error(`${repo.dir}: no longer served: ${reason}`);
     const service = services.get(repo);
     services.delete(repo);
+    status.dropRepository(repo.dir);
     void service?.stop().finally(() => repo.release());
   };
   const onSent = (announcement: Announcement) => {
+    if (announcement.repo !== undefined) status.sent(announcement.repo);
     const newShas = announcement.refs.flatMap((r) => (r.new && !/^0+$/.test(r.new) ? [r.new] : []));
     const reason = `announced for ${announcement.repo ?? "this machine"}`;
     for (const service of services.values()) {
@@ -57,6 +63,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
     serves: (key) => accounts.has(key),
     liveSession: (key) => live.get(key),
     onSent,
+    onRound: (waiting, holding) => status.queue(waiting, holding),
   });
   try {
     await Promise.all(
@@ -69,6 +76,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
           repositories: () => repos.flatMap((r) => services.get(r) ?? []),
           probe: { idleMs: repos[0]!.config.idleProbeMs, timeoutMs: repos[0]!.config.probeTimeoutMs },
           backoff: { baseMs: 500, capMs: repos[0]!.config.reconnectMaxMs },
+          onState: (state, detail = {}) => status.session(key, state, { server: serverOf(repos[0]!.config, key), ...detail }),
           onOnline: async (session) => {
             live.set(key, session);
             session.on("disconnect", () => {
@@ -81,12 +89,19 @@ export async function runAgent(options: AgentOptions): Promise<void> {
     );
   } finally {
     await courier.close();
+    await status.close();
     await Promise.all([...services].map(async ([repo, service]) => {
       await service?.stop();
       await repo.release();
     }));
     log.info("stopped");
   }
+}
+
+/** Where an account's session goes, as configured (the SRV look-up happens in the session). */
+function serverOf(config: Config, account: string): string {
+  const host = config.server ?? jidDomain(account);
+  return config.port === undefined ? host : `${host}:${config.port}`;
 }
 
 function groupByAccount(repos: readonly ServedRepository[]): Map<string, ServedRepository[]> {

@@ -13,6 +13,7 @@ import { createNonceMemory, type NonceMemory } from "../listen/nonces.js";
 import type { AnnouncementPolicy } from "../listen/stanzas.js";
 import type { AnnounceKey } from "../xmpp/push-extension.js";
 import type { Limiter } from "./limit.js";
+import type { AgentStatus } from "./status.js";
 
 export interface RemoteRef {
   name: string;
@@ -39,6 +40,8 @@ export interface RepositoryDeps {
   debounceMs?: number;
   /** Bounds how many repositories sync at once. */
   limiter?: Limiter;
+  /** What `status` is told (agent/status.ts). */
+  status?: AgentStatus;
   /** The repository is gone (deleted, no longer a git-annex repository): the agent stops serving it. */
   isGone?(error: unknown): boolean;
   onGone?(reason: string): void;
@@ -49,6 +52,9 @@ export interface RepositoryService {
   readonly log: Logger;
   readonly nonces: NonceMemory;
   requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
+  /** Told by the stanza handler: an announcement acted on, one refused. */
+  onReceived(from: string): void;
+  onRefused(from: string, reason: string): void;
   /**
    * An announcement this agent sent itself (servers echo it back, and our
    * own echo is ignored): handled as a received push, so what this
@@ -77,14 +83,17 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
     const names = [...remotes].sort();
     const started = Date.now();
     log.info(`sync started: ${names.join(" ")} (${summarize(reasons)})`);
+    deps.status?.syncStarted(deps.dir, names, summarize(reasons));
     for (const name of names) failing.add(name);
     try {
       await deps.sync(names, deps.signal);
       for (const name of names) failing.delete(name);
     } catch (error) {
+      deps.status?.syncEnded(deps.dir, names, Date.now() - started, (error as Error).message);
       if (deps.isGone?.(error)) return markGone((error as Error).message);
       throw new Error(`${names.join(" ")} after ${Date.now() - started} ms: ${(error as Error).message}`, { cause: error });
     }
+    deps.status?.syncEnded(deps.dir, names, Date.now() - started);
     log.info(`sync finished: ${names.join(" ")} in ${Date.now() - started} ms`);
   };
   const markGone = (reason: string) => {
@@ -112,6 +121,8 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
     log,
     nonces: deps.nonces ?? createNonceMemory(deps.replayWindowMs),
     requestSync,
+    onReceived: (from) => deps.status?.received(deps.dir, from),
+    onRefused: (from, reason) => deps.status?.rejected(deps.dir, from, reason),
     async localAnnouncement(uuids, reason, newShas) {
       if (newShas.length > 0 && deps.hasObjects && (await deps.hasObjects([...newShas]))) {
         log.debug(`${reason}: every announced commit is already here`);

@@ -21,6 +21,7 @@ import { createProgressLine } from "../sync/progress-line.js";
 import { createTargetedSync } from "../sync/targeted.js";
 import type { XmppSession } from "../xmpp/session.js";
 import type { Limiter } from "./limit.js";
+import type { AgentStatus } from "./status.js";
 import { createRepositoryService, type RepositoryService } from "./repository.js";
 import { DEFAULT_REPLAY_WINDOW_MS } from "../listen/daemon.js";
 
@@ -44,6 +45,7 @@ export interface StartOptions {
   onGone(reason: string): void;
   /** Its log (the agent prefixes lines with the repository when it serves several). */
   log: Logger;
+  status?: AgentStatus;
 }
 
 export interface PrepareOptions {
@@ -91,6 +93,7 @@ function serviceFor(repo: RepoInfo, config: Config, options: PrepareOptions, dep
     log,
     signal: options.signal,
     limiter: deps.limiter,
+    ...(deps.status ? { status: deps.status } : {}),
     onGone: deps.onGone,
     // A repository whose git directory vanished (deleted, moved) cannot come back by retrying.
     isGone: () => !existsSync(join(repo.gitDir, "config")),

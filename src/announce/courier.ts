@@ -18,6 +18,7 @@ import type { Announcement } from "./announcement.js";
 import { deliverQueue } from "./deliver.js";
 import { openQueue } from "./queue.js";
 import { createSessionPool } from "./sender.js";
+import { spawnDetachedCli } from "../services/background.js";
 
 export interface CourierOptions {
   env: NodeJS.ProcessEnv;
@@ -27,6 +28,8 @@ export interface CourierOptions {
   /** Whether the agent has a session (online or not) for this account: its entries wait for it. */
   serves(account: string): boolean;
   onSent?(announcement: Announcement): void;
+  /** After each round: what still waits in the queue, and whether this agent holds it. */
+  onRound?(waiting: number, holding: boolean): void;
   /** Coalescing window after a new entry (default 50 ms). */
   batchMs?: number;
   /** Safety-net rescan and lock retry (default 30 s). */
@@ -58,7 +61,10 @@ export async function startQueueCourier(options: CourierOptions): Promise<QueueC
     if (lock.acquired) {
       release = lock.release;
       log.info(`sending the announcement queue ${paths.queue}`);
-    } else log.debug(`the queue is sent by pid ${lock.holder.pid}; trying again later`);
+    } else {
+      log.debug(`the queue is sent by pid ${lock.holder.pid}; trying again later`);
+      options.onRound?.((await queue.list()).length, false);
+    }
   };
 
   // What was warned about once goes to the debug log on later rounds (rescans).
@@ -74,6 +80,7 @@ export async function startQueueCourier(options: CourierOptions): Promise<QueueC
         sessions: async (account) => (options.serves(account.key) ? options.liveSession(account.key) : others.get(account)),
       });
       if (report.pending > 0) log.debug(`queue: ${report.pending} announcement(s) wait for their account's session`);
+      options.onRound?.(report.pending, true);
     } finally {
       await others.close();
     }
@@ -126,8 +133,14 @@ export async function startQueueCourier(options: CourierOptions): Promise<QueueC
       clearInterval(rescan);
       watcher?.close();
       await running;
-      await release?.();
+      if (!release) return;
+      await release();
       release = undefined;
+      // Entries left behind (an account offline at the stop) must not wait for the next hook.
+      if ((await queue.list()).length > 0) {
+        log.info("entries stay queued: starting a sender for them");
+        spawnDetachedCli(["flush", "--background"], { logFile: paths.senderLog, env: options.env, cwd: paths.dir });
+      }
     },
   };
 }

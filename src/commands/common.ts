@@ -1,3 +1,4 @@
+import { realpathSync } from "node:fs";
 import path from "node:path";
 import { ignoredFileWarnings, loadConfig, type LoadedConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
@@ -26,4 +27,20 @@ export async function configOf(ctx: CommandContext, repo: RepoInfo, overrides: P
   });
   for (const warning of ignoredFileWarnings(loaded, repo.gitDir)) ctx.log.warn(warning);
   return loaded;
+}
+
+/**
+ * The absolute node binary and the CLI script running now, so that the
+ * hook, a systemd unit or a crontab line runs this CLI whatever its PATH
+ * (see InstallHooksOptions). Without a script path (an unusual launch) the
+ * hook relies on `git-annex-xmpp` being on PATH.
+ */
+export function runningCliCommand(): string[] {
+  const script = process.argv[1];
+  if (script === undefined) return ["git-annex-xmpp"];
+  try {
+    return [process.execPath, realpathSync(script)];
+  } catch {
+    return ["git-annex-xmpp"];
+  }
 }

@@ -1,57 +1,54 @@
 /**
- * `ensure`: make sure a `listen` runs for a repository; start one in the
- * background if none does, and return. Meant for cron or a systemd timer:
- *   *\/5 * * * * git-annex-xmpp ensure --repo ~/annex
- * Exit 0 whether it started one or one was running; the daemon's output
- * goes to a log file in the state directory, printed here.
+ * `ensure`: make sure an agent serves the repositories (--repo, else the
+ * `repositories` setting, else the current one); start one in the
+ * background for those no agent serves, and wait, bounded, until it is
+ * connected or has failed. Meant for cron (`service install --cron`):
+ *   *\/5 * * * * git-annex-xmpp ensure --quiet
+ * Quiet when all is well (cron mails any output); a login the server
+ * refuses exits with the agent's own error and its exit code (78).
  */
 import { readFile } from "node:fs/promises";
-import { basename, join } from "node:path";
 import { resolveCredentials } from "../config/load.js";
-import { userStateDir } from "../config/places.js";
-import { AppError } from "../errors.js";
-import { requireAnnexUuid } from "../git/repo.js";
+import { AppError, EXIT, type ExitCode } from "../errors.js";
+import { requireAnnexUuid, resolveRepo } from "../git/repo.js";
 import { runningListener } from "../lock/repo-lock.js";
+import type { AgentStatusFile } from "../agent/status.js";
 import { LOG_ROTATE_BYTES, rotateLog, spawnDetachedCli } from "../services/background.js";
-import { repoAndConfig } from "./common.js";
+import { agentStatusFile, statePaths } from "../state/paths.js";
+import { configOf } from "./common.js";
 import type { CommandContext } from "./context.js";
+import { repositoriesToServe } from "./listen.js";
 
 export interface EnsureArgs {
-  repo?: string;
+  repo?: string[];
 }
 
-/** How long to wait for the new daemon to take the repository's lock. */
-const START_TIMEOUT_MS = 15_000;
-
-/** FNV-1a, 32 bit: a short stable tag for a path in a file name (no need for crypto here). */
-export function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(text, "utf8")) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(16).padStart(8, "0");
-}
-
-export function listenLogFile(stateDir: string, repoDir: string): string {
-  return join(stateDir, "logs", `listen-${basename(repoDir).replace(/[^A-Za-z0-9._-]/g, "_")}-${fnv1a(repoDir)}.log`);
-}
+/** How long to wait for a new agent to connect (or fail). */
+const START_TIMEOUT_MS = 30_000;
 
 export async function run(ctx: CommandContext, args: EnsureArgs): Promise<void> {
-  // Check what listen would check, so that a broken setup fails here, visibly, not in a log.
-  const { repo, loaded } = await repoAndConfig(ctx, args.repo);
-  requireAnnexUuid(repo);
-  await resolveCredentials(loaded.config, loaded.userDir, userStateDir(ctx.env));
-  const running = await runningListener(repo.gitDir);
-  const logFile = listenLogFile(userStateDir(ctx.env), repo.dir);
-  if (running) {
-    // A healthy daemon runs for months: its log is kept in bounds from here.
-    rotateLog(logFile, LOG_ROTATE_BYTES, true);
-    ctx.out(`listen already runs for ${repo.dir} (pid ${running.pid})`);
+  const paths = statePaths(ctx.env);
+  const unserved: string[] = [];
+  for (const dir of await repositoriesToServe(ctx, args.repo ?? [])) {
+    const repo = await resolveRepo(dir);
+    const holder = await runningListener(repo.gitDir);
+    if (holder) {
+      ctx.log.debug(`${repo.dir} is served by pid ${holder.pid}`);
+      continue;
+    }
+    // What the agent would check, so that a broken setup fails here, visibly, not in a log.
+    requireAnnexUuid(repo);
+    const loaded = await configOf(ctx, repo);
+    await resolveCredentials(loaded.config, loaded.userDir, paths.dir);
+    unserved.push(repo.dir);
+  }
+  if (unserved.length === 0) {
+    // A healthy agent runs for months: its log is kept in bounds from here.
+    rotateLog(paths.agentLog, LOG_ROTATE_BYTES, true);
     return;
   }
-  const child = spawnDetachedCli(["listen", "--repo", repo.dir, ...(ctx.configPath ? ["--config", ctx.configPath] : [])], {
-    logFile,
+  const child = spawnDetachedCli(["listen", ...unserved.flatMap((d) => ["--repo", d]), ...(ctx.configPath ? ["--config", ctx.configPath] : [])], {
+    logFile: paths.agentLog,
     env: ctx.env,
     cwd: ctx.cwd,
   });
@@ -59,22 +56,38 @@ export async function run(ctx: CommandContext, args: EnsureArgs): Promise<void> 
   child.once("exit", (code) => (exitCode = code));
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    const holder = await runningListener(repo.gitDir);
-    if (holder?.pid === child.pid) {
-      ctx.out(`started listen for ${repo.dir} (pid ${child.pid}); log: ${logFile}`);
+    if (exitCode !== undefined) throw await exited(exitCode, paths.agentLog);
+    const state = await readStatus(agentStatusFile(paths, child.pid!));
+    if (state && state.accounts.length > 0 && state.accounts.every((a) => a.state === "connected")) {
+      ctx.log.info(`started the agent (pid ${child.pid}) for ${unserved.join(", ")}; log: ${paths.agentLog}`);
       return;
     }
-    if (holder) {
-      ctx.out(`listen already runs for ${repo.dir} (pid ${holder.pid}; started concurrently)`);
-      return;
-    }
-    if (exitCode !== undefined) {
-      const tail = (await readFile(logFile, "utf8").catch(() => "")).trim().split("\n").slice(-3).join(" | ");
-      throw new AppError("ELISTENEXIT", `listen for ${repo.dir} exited at once (status ${exitCode}): ${tail}`, {
-        hint: `see ${logFile}`,
-      });
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  ctx.out(`started listen for ${repo.dir} (pid ${child.pid}), not yet running after ${START_TIMEOUT_MS / 1000} s; log: ${logFile}`);
+  const state = await readStatus(agentStatusFile(paths, child.pid!));
+  const why = state?.accounts.find((a) => a.error)?.error ?? "no answer";
+  throw new AppError("EAGENTSTART", `the agent (pid ${child.pid}) is not connected after ${START_TIMEOUT_MS / 1000} s: ${why}`, {
+    hint: `it keeps trying; see ${paths.agentLog}`,
+  });
+}
+
+async function readStatus(file: string): Promise<AgentStatusFile | undefined> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as AgentStatusFile;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The agent's own last error line, with its exit code: 78 for a refused login or broken setting. */
+async function exited(code: number | null, logFile: string): Promise<AppError> {
+  const lines = (await readFile(logFile, "utf8").catch(() => "")).trim().split("\n");
+  const at = lines.map((l) => l.startsWith("git-annex-xmpp: ")).lastIndexOf(true);
+  const own = at >= 0 ? lines[at]! : (lines.at(-1) ?? "");
+  const hint = at >= 0 && lines[at + 1]?.startsWith("hint: ") ? lines[at + 1]!.slice("hint: ".length) : undefined;
+  const exitCode: ExitCode = code === EXIT.config ? EXIT.config : EXIT.failed;
+  return new AppError("EAGENTEXIT", `the agent exited at once (status ${code}): ${own.replace(/^git-annex-xmpp: /, "")}`, {
+    hint: hint ?? `see ${logFile}`,
+    exitCode,
+  });
 }

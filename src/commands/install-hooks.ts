@@ -2,13 +2,13 @@
  * `git-annex-xmpp install-hooks`: add our notify block to the repository's
  * receive-side hooks (see src/git/hooks.ts for where and how).
  */
-import { realpathSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.js";
 import { HOOK_NAMES, isHookName, type HookName } from "../git/hook-script.js";
 import { installHooks, type HooksResult } from "../git/hooks.js";
 import { resolveRepo } from "../git/repo.js";
 import { ensureAnnounceSecret, SECRET_REF } from "../git/secret.js";
+import { runningCliCommand } from "./common.js";
 import type { CommandContext } from "./context.js";
 
 export interface InstallHooksArgs {
@@ -43,22 +43,6 @@ export function parseHookNames(values: readonly string[] | undefined): HookName[
     throw new UsageError(`unknown hook ${wrong.map((w) => JSON.stringify(w)).join(", ")}`, `--hook takes ${HOOK_NAMES.join(" or ")}`);
   }
   return names as HookName[];
-}
-
-/**
- * The absolute node binary and the CLI script running now, so that the
- * hook can start a sender in the pusher's environment whatever its PATH
- * (see InstallHooksOptions). Without a script path (an unusual launch) the
- * hook relies on `git-annex-xmpp` being on PATH.
- */
-function runningCliCommand(): string[] {
-  const script = process.argv[1];
-  if (script === undefined) return ["git-annex-xmpp"];
-  try {
-    return [process.execPath, realpathSync(script)];
-  } catch {
-    return ["git-annex-xmpp"];
-  }
 }
 
 /**

@@ -29,7 +29,7 @@ export async function run(ctx: CommandContext, args: ListenArgs): Promise<void> 
 }
 
 /** --repo values, else the user's `repositories` list, else the current directory. */
-async function repositoriesToServe(ctx: CommandContext, repoArgs: readonly string[]): Promise<string[]> {
+export async function repositoriesToServe(ctx: CommandContext, repoArgs: readonly string[]): Promise<string[]> {
   if (repoArgs.length > 0) return unique(repoArgs.map((r) => path.resolve(ctx.cwd, r)));
   const { config } = await loadConfig({ env: ctx.env, ...(ctx.configPath ? { explicitFile: path.resolve(ctx.cwd, ctx.configPath) } : {}) });
   if (config.repositories.length > 0) return unique(config.repositories);

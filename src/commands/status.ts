@@ -1,19 +1,23 @@
 /**
- * `status`: what git-annex-xmpp is doing for a repository, read from local
- * state only (no login, no network): the account, whether a listen runs
- * and where it logs, the hand-off socket, announcements waiting in the
- * spool, hooks, the announcement secret, and the listener's last sync.
- * `--json` for scripts. Exit 0 whatever it finds; `doctor` is the check.
+ * `status`: what git-annex-xmpp is doing for a repository. When an agent
+ * serves it, the agent's own account of itself (agent/status.ts): its
+ * session (connected since when, to which server, stream management), the
+ * repository's last announcement received and sent, the sync running now
+ * and the last one, what was rejected and why, the queue. Without a
+ * running agent, local state only (no login, no network): the queue,
+ * hooks, the announcement secret, the last sync. `--json` for scripts
+ * (README, "status --json"). Exit 0 whatever it finds; `doctor` is the check.
  */
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { openQueue } from "../announce/queue.js";
+import type { AccountStatus, AgentStatusFile, RepositoryStatus } from "../agent/status.js";
+import { bareJid } from "../config/schema.js";
 import { readAnnounceSecret, readRemoteSecrets } from "../git/secret.js";
 import { installedHooks } from "../git/hooks.js";
 import { liveLockHolder } from "../lock/pid-lock.js";
 import { runningListener } from "../lock/repo-lock.js";
-import { statePaths } from "../state/paths.js";
+import { agentStatusFile, statePaths } from "../state/paths.js";
 import { loadSyncState, stateFile } from "../sync/state.js";
-import { listenLogFile } from "./ensure.js";
 import { repoAndConfig } from "./common.js";
 import type { CommandContext } from "./context.js";
 
@@ -26,13 +30,15 @@ export interface StatusReport {
   repository: { dir: string; bare: boolean; uuid: string | undefined };
   account: string | undefined;
   listen: { pid: number; host: string | undefined } | undefined;
-  /** ensure's log of this repository's daemon, when there is one. */
+  /** The agent's own account, when one serves this repository and reports. */
+  agent: { pid: number; startedAt: string; updatedAt: string; session: AccountStatus | undefined; repository: RepositoryStatus | undefined } | undefined;
+  /** The agent's log, when `ensure` or `service` started it. */
   log: string | undefined;
   /** The user's announcement queue, and the process that sends it (an agent or a sender), if any. */
   queue: { dir: string; waiting: number; oldest: string | undefined; sentBy: number | undefined };
   hooks: string[];
   signed: boolean;
-  /** Only for a clone a listener has synced. */
+  /** Only for a clone an agent has synced. */
   lastSync: { at: string; lastFullScan: string | undefined; pendingTransfers: number } | undefined;
 }
 
@@ -47,18 +53,19 @@ export async function collect(ctx: CommandContext, args: StatusArgs): Promise<St
   const { repo, loaded } = await repoAndConfig(ctx, args.repo);
   const paths = statePaths(ctx.env);
   const jid = loaded.config.jid;
-  const log = listenLogFile(paths.dir, repo.dir);
   const queue = openQueue(paths.queue);
   const waiting = await queue.list();
   const oldest = waiting[0] === undefined ? undefined : await stat(`${queue.dir}/${waiting[0]}`).then((s) => s.mtimeMs, () => undefined);
   const syncStateAt = await stat(stateFile(repo.gitDir)).then((s) => s.mtime, () => undefined);
   const syncState = syncStateAt ? await loadSyncState(repo.gitDir) : undefined;
   const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+  const listen = await runningListener(repo.gitDir);
   return {
     repository: { dir: repo.dir, bare: repo.bare, uuid: repo.annexUuid },
     account: jid,
-    listen: await runningListener(repo.gitDir),
-    log: (await stat(log).then(() => true, () => false)) ? log : undefined,
+    listen,
+    agent: listen ? await agentReport(agentStatusFile(paths, listen.pid), repo.dir, jid) : undefined,
+    log: (await stat(paths.agentLog).then(() => true, () => false)) ? paths.agentLog : undefined,
     queue: { dir: queue.dir, waiting: waiting.length, oldest: iso(oldest), sentBy: (await liveLockHolder(paths.queueLock))?.pid },
     hooks: await installedHooks(repo),
     signed: (await readAnnounceSecret(repo.dir)) !== undefined || (await readRemoteSecrets(repo.dir)).size > 0,
@@ -69,11 +76,30 @@ export async function collect(ctx: CommandContext, args: StatusArgs): Promise<St
   };
 }
 
+async function agentReport(file: string, dir: string, jid: string | undefined): Promise<StatusReport["agent"]> {
+  let found: AgentStatusFile;
+  try {
+    found = JSON.parse(await readFile(file, "utf8")) as AgentStatusFile;
+  } catch {
+    return undefined;
+  }
+  const repository = found.repositories.find((r) => r.dir === dir);
+  const account = repository?.account ?? (jid ? bareJid(jid) : undefined);
+  return {
+    pid: found.pid,
+    startedAt: found.startedAt,
+    updatedAt: found.updatedAt,
+    session: found.accounts.find((a) => a.account === account),
+    repository,
+  };
+}
+
 export function describe(r: StatusReport): string[] {
   const lines = [
     `repository: ${r.repository.dir} (${r.repository.bare ? "bare" : "with work tree"}), annex uuid ${r.repository.uuid ?? "none (run `git annex init`)"}`,
     `account:    ${r.account ?? "none configured (git-annex-xmpp configure --jid …)"}`,
-    `listen:     ${r.listen ? `running, pid ${r.listen.pid}${r.listen.host ? ` on ${r.listen.host}` : ""}` : "not running (git-annex-xmpp ensure starts one)"}${r.log ? `; log ${r.log}` : ""}`,
+    `agent:      ${r.listen ? `running, pid ${r.listen.pid}${r.listen.host ? ` on ${r.listen.host}` : ""}${r.agent ? `, since ${r.agent.startedAt}` : ""}` : "not running (git-annex-xmpp ensure starts one)"}${r.log ? `; log ${r.log}` : ""}`,
+    ...describeAgent(r.agent),
   ];
   const oldest = r.queue.oldest ? `, oldest from ${r.queue.oldest}` : "";
   const sender = r.queue.sentBy ? `sent by pid ${r.queue.sentBy}` : "no agent or sender holds it: hooks start a sender";
@@ -84,6 +110,26 @@ export function describe(r: StatusReport): string[] {
     const full = r.lastSync.lastFullScan ? `, last full scan ${r.lastSync.lastFullScan}` : "";
     const pending = r.lastSync.pendingTransfers > 0 ? `, ${r.lastSync.pendingTransfers} transfer(s) to retry` : "";
     lines.push(`last sync:  ${r.lastSync.at}${full}${pending}`);
+  }
+  return lines;
+}
+
+function describeAgent(agent: StatusReport["agent"]): string[] {
+  if (!agent) return [];
+  const lines: string[] = [];
+  const s = agent.session;
+  if (s) {
+    const sm = s.streamManagement ? `; stream management ${s.streamManagement.resumable ? "on, resumable" : s.streamManagement.enabled ? "on, not resumable" : "off"}` : "";
+    lines.push(`session:    ${s.state} since ${s.since}${s.server ? ` (${s.server})` : ""}${sm}${s.error ? `: ${s.error}` : ""}`);
+  }
+  const r = agent.repository;
+  if (!r) return lines;
+  if (r.lastReceived) lines.push(`received:   last announcement ${r.lastReceived.at} from ${r.lastReceived.from}`);
+  if (r.lastSent) lines.push(`sent:       last announcement ${r.lastSent.at}`);
+  if (r.syncing) lines.push(`syncing:    ${r.syncing.remotes.join(" ")} since ${r.syncing.since} (${r.syncing.reason})`);
+  if (r.lastSync) lines.push(`synced:     ${r.lastSync.at}: ${r.lastSync.ok ? "ok" : `failed: ${r.lastSync.error}`} in ${r.lastSync.durationMs} ms (${r.lastSync.remotes.join(" ")})`);
+  if (r.rejected.count > 0 && r.rejected.last) {
+    lines.push(`rejected:   ${r.rejected.count} announcement(s); last ${r.rejected.last.at} from ${r.rejected.last.from}: ${r.rejected.last.reason}`);
   }
   return lines;
 }

@@ -8,7 +8,7 @@
  * duration, exit status; never its input or output, which may be a secret).
  */
 import { execa, ExecaError } from "execa";
-import { GitAnnexMissingError, GitCommandError } from "../errors.js";
+import { AppError, GitAnnexMissingError, GitCommandError } from "../errors.js";
 import { getCommandLogger } from "../log.js";
 
 const INHERITED_GIT_VARS = [
@@ -72,7 +72,7 @@ export interface RunResult {
   exitCode: number;
 }
 
-async function run(binary: string, cwd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+async function run(binary: string, cwd: string, args: readonly string[], options: RunOptions = {}, missing?: () => Error): Promise<RunResult> {
   const commandText = `${binary} ${args.join(" ")}`;
   const startedAt = Date.now();
   try {
@@ -103,6 +103,7 @@ async function run(binary: string, cwd: string, args: readonly string[], options
     const code = (error as { code?: string; cause?: { code?: string } }).code ?? (error as ExecaError).cause;
     const errno = typeof code === "string" ? code : (code as { code?: string } | undefined)?.code;
     if (errno === "ENOENT") {
+      if (missing) throw missing();
       throw binary === "git" ? new GitAnnexMissingError("git") : new GitAnnexMissingError(binary);
     }
     throw new GitCommandError(commandText, undefined, (error as Error).message);
@@ -123,3 +124,11 @@ export function annex(repo: string, args: readonly string[], options?: RunOption
 }
 
 export type GitRunner = typeof git;
+
+/**
+ * Another system tool (crontab, systemctl) through the same adapter: the
+ * same cleaned environment and command log; a missing one is named.
+ */
+export function tool(program: string, cwd: string, args: readonly string[], options?: RunOptions): Promise<RunResult> {
+  return run(program, cwd, args, options, () => new AppError("ENOTOOL", `${program} is not installed or not on PATH`, { hint: `install the package that provides ${program}` }));
+}

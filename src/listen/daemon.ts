@@ -15,6 +15,7 @@ import { bareJid } from "../config/schema.js";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
 import { watchLiveness } from "./liveness.js";
 import type { RepositoryService } from "../agent/repository.js";
+import type { SessionState } from "../agent/status.js";
 import { createIntake, type Intake, type IntakeLimits } from "./intake.js";
 import { handleStanza } from "./stanzas.js";
 import { createWakeRouter } from "./wake.js";
@@ -40,6 +41,8 @@ export interface ListenerDeps {
   replayWindowMs?: number;
   /** Rates and bounds on the work that received stanzas cause (intake.ts defaults). */
   intakeLimits?: Partial<IntakeLimits>;
+  /** Each change of the session's state, for the agent's status. */
+  onState?(state: SessionState, detail?: { error?: string; streamManagement?: { enabled: boolean; resumable: boolean; resumed: boolean } }): void;
 }
 
 export const DEFAULT_PROBE = { idleMs: 120_000, timeoutMs: 10_000 };
@@ -74,6 +77,7 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
   };
   try {
     while (!signal.aborted) {
+      deps.onState?.("connecting");
       const session = await deps.openSession();
       let fullJid: string;
       try {
@@ -87,9 +91,10 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
         previous = { ...previous, resume: sm !== undefined && !sm.resumed && sm.enabled ? undefined : session.resumeState() };
         // A login abandoned by the timeout must not finish later unwatched.
         await session.stop().catch(() => undefined);
+        const message = (error as Error).message;
+        deps.onState?.("failed", { error: message });
         if (isFatal(error)) throw error;
         const delay = backoffDelay(attempt++, policy);
-        const message = (error as Error).message;
         if (message !== lastFailure) log.warn(`cannot connect: ${message}; retrying`);
         log.debug(`reconnect attempt ${attempt} in ${delay} ms`);
         lastFailure = message;
@@ -99,6 +104,9 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
       lastFailure = "";
       const connectedAt = Date.now();
       const resumed = reportStreamManagement(session, log);
+      const sm = session.streamManagement;
+      const smState = sm === undefined ? { enabled: false, resumable: false } : sm.resumed ? { enabled: true, resumable: true } : { enabled: sm.enabled, resumable: sm.resumable };
+      deps.onState?.("connected", { streamManagement: { ...smState, resumed } });
       const reason = await stayConnected(session, fullJid, { ...deps, replayWindowMs, resumed, catchUp: catchUp(resumed), routeWake: wake.route, intake });
       if (signal.aborted) {
         // A graceful close: the server ends the session instead of keeping it for a resume.
@@ -114,6 +122,7 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
       const delay = attempt === 0 ? 0 : backoffDelay(attempt, policy);
       attempt++;
       log.warn(`disconnected (${reason}); reconnecting${delay ? ` in ${delay} ms` : ""}`);
+      deps.onState?.("disconnected", { error: reason });
       await wake.sleep(delay, signal);
     }
   } finally {
@@ -173,6 +182,8 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
       policy: await repo.policy(),
       nonces: repo.nonces,
       requestSync: repo.requestSync,
+      onReceived: repo.onReceived,
+      onRefused: repo.onRefused,
     })),
   );
   const ctx = { session, fullJid, trusted, buddies: deps.buddies, log, intake: deps.intake, repositories };

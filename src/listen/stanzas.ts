@@ -39,6 +39,9 @@ export interface PushContext {
   policy: AnnouncementPolicy;
   nonces: NonceMemory;
   requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
+  /** An announcement acted on, and one refused with the reason (the agent's status counts them). */
+  onReceived?(from: string): void;
+  onRefused?(from: string, reason: string): void;
 }
 
 /** The session's view: who we are and trust, its intake; a push goes to every repository served on it. */
@@ -101,7 +104,11 @@ export async function handlePush(
   admitted: boolean,
 ): Promise<void> {
   const accepted = await acceptPush(decoded.uuids, decoded.extensions, repo, from);
-  if (!accepted) return;
+  if ("refused" in accepted) {
+    repo.log.debug(`ignored push from ${from}: ${accepted.refused}`);
+    if (admitted) repo.onRefused?.(from, accepted.refused);
+    return;
+  }
   if (!admitted) {
     intake.missed(bareJid(from), accepted.uuids);
     return;
@@ -111,6 +118,7 @@ export async function handlePush(
   const refs = accepted.ext ? ` (${accepted.ext.refs.length} refs)` : "";
   if (outcome === "merged") repo.log.debug(`announcement from ${from}: ${described}${refs}, the same as one waiting`);
   else repo.log.info(`announcement from ${from}: ${described}${refs}`);
+  repo.onReceived?.(from);
 }
 
 /** Announcements with the same key lead to the same look-ups and the same sync request. */
@@ -128,30 +136,26 @@ async function actOn(push: AcceptedPush, ctx: PushContext, from: string): Promis
   await ctx.requestSync(push.uuids, `push from ${from}`);
 }
 
-/** The push as we act on it, or undefined when it is refused (with a debug line saying why). */
-async function acceptPush(members: string[], extensions: XmlElement[], ctx: PushContext, from: string): Promise<AcceptedPush | undefined> {
+/** Why a push was refused (logged at debug level, counted by the agent's status). */
+interface Refused {
+  refused: string;
+}
+
+/** The push as we act on it, or why it is refused. */
+async function acceptPush(members: string[], extensions: XmlElement[], ctx: PushContext, from: string): Promise<AcceptedPush | Refused> {
   const { policy, log } = ctx;
   const parsed = decodePushExtension(extensions);
   if (parsed && "reason" in parsed) {
     // Unreadable refs element: no signature to trust and no refs to use; what
     // is left is a plain git-annex push, taken only where unsigned ones are.
-    if (!policy.acceptUnsigned) {
-      log.debug(`ignored push from ${from}: ${parsed.reason}, and unsigned announcements are not accepted`);
-      return undefined;
-    }
+    if (!policy.acceptUnsigned) return { refused: `${parsed.reason}, and unsigned announcements are not accepted` };
     log.debug(`push from ${from} taken as a plain one: ${parsed.reason}`);
     return { uuids: members, ext: undefined, sealed: false };
   }
   const judged = judgeAuthenticity(members, parsed, { keys: policy.keys, now: policy.now(), windowMs: policy.windowMs });
-  if ("rejected" in judged) {
-    log.debug(`ignored push from ${from}: ${judged.rejected}`);
-    return undefined;
-  }
+  if ("rejected" in judged) return { refused: judged.rejected };
   if (judged.signed) return acceptSigned(members, parsed!, judged.key, ctx, from);
-  if (!policy.acceptUnsigned) {
-    log.debug(`ignored push from ${from}: unsigned (${judged.reason}) and acceptUnsigned is off`);
-    return undefined;
-  }
+  if (!policy.acceptUnsigned) return { refused: `unsigned (${judged.reason}) and acceptUnsigned is off` };
   // Accepted as a plain git-annex push: with a secret at hand, unsigned refs
   // must not decide to skip a fetch (forged SHAs could hide a real push).
   // Never unsealed: its members could be replayed by anyone who saw them.
@@ -159,16 +163,13 @@ async function acceptPush(members: string[], extensions: XmlElement[], ctx: Push
 }
 
 /** A push whose MAC `key` verified: fresh nonce, and only the UUIDs that key speaks for. */
-async function acceptSigned(members: string[], ext: PushExtension, key: AnnounceKey, ctx: PushContext, from: string): Promise<AcceptedPush | undefined> {
-  if (!(await ctx.nonces.remember(ext.nonce, ext.ts, ctx.policy.now()))) {
-    ctx.log.debug(`ignored push from ${from}: replayed (nonce seen before)`);
-    return undefined;
-  }
+async function acceptSigned(members: string[], ext: PushExtension, key: AnnounceKey, ctx: PushContext, from: string): Promise<AcceptedPush | Refused> {
+  if (!(await ctx.nonces.remember(ext.nonce, ext.ts, ctx.policy.now()))) return { refused: "replayed (nonce seen before)" };
   const { uuids, foreign, sealed } = signedMembers(members, ext.nonce, key);
   if (foreign.length > 0) {
     ctx.log.debug(`push from ${from}: ${foreign.length} member(s) that the secret which signed it does not speak for, ignored`);
   }
-  if (uuids.length === 0) return undefined;
+  if (uuids.length === 0) return { refused: "it names none of the remotes the secret that signed it speaks for" };
   return { uuids, ext, sealed };
 }
 

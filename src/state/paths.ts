@@ -15,10 +15,8 @@ export interface StatePaths {
   queue: string;
   /** Held (pid lock) by whoever sends the queue: the agent, or one detached sender. */
   queueLock: string;
-  /** The agent's own lock: one agent per user. */
-  agentLock: string;
-  /** The agent's state for `status`, rewritten on every change. */
-  agentStatus: string;
+  /** Each running agent's state for `status` (agent-status/<pid>.json), rewritten on every change. */
+  agentStatusDir: string;
   logs: string;
   agentLog: string;
   senderLog: string;
@@ -32,8 +30,7 @@ export function statePaths(env: NodeJS.ProcessEnv): StatePaths {
     dir,
     queue: join(dir, "queue"),
     queueLock: join(dir, "queue.lock"),
-    agentLock: join(dir, "agent.lock"),
-    agentStatus: join(dir, "agent-status.json"),
+    agentStatusDir: join(dir, "agent-status"),
     logs,
     agentLog: join(logs, "agent.log"),
     senderLog: join(logs, "sender.log"),
@@ -51,4 +48,9 @@ export interface RepoStatePaths {
 export function repoStatePaths(gitDir: string): RepoStatePaths {
   const dir = join(gitDir, "annex-xmpp");
   return { dir, listenLock: join(dir, "listen.lock"), syncState: join(dir, "sync-state.json") };
+}
+
+/** The status file of the agent with this pid. */
+export function agentStatusFile(paths: StatePaths, pid: number): string {
+  return join(paths.agentStatusDir, `${pid}.json`);
 }

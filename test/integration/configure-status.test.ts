@@ -133,7 +133,7 @@ describe("status", () => {
     expect(report.queue.waiting).toBe(1);
     expect(report.queue.sentBy).toBeNull();
     const text = await runCli(["status", "--repo", hub], { env: box.env });
-    expect(text.stdout).toMatch(/^listen: +not running/m);
+    expect(text.stdout).toMatch(/^agent: +not running/m);
     expect(text.stdout).toMatch(/^queue: +1 announcement\(s\) waiting, oldest from \d{4}-/m);
   });
 
