@@ -9,7 +9,7 @@
 import { startQueueCourier } from "../announce/courier.js";
 import type { Announcement } from "../announce/announcement.js";
 import { prefixedLogger, type Logger } from "../log.js";
-import { runListener } from "../listen/daemon.js";
+import { runListener } from "./session-loop.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { jidDomain, type Config } from "../config/schema.js";
 import { agentStatusFile, statePaths } from "../state/paths.js";

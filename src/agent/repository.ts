@@ -7,10 +7,10 @@
  * repositories run in parallel up to the agent's bound (limit.ts).
  */
 import type { Logger } from "../log.js";
-import { planCatchUp } from "../listen/catch-up.js";
-import { createSyncScheduler } from "../listen/scheduler.js";
-import { createNonceMemory, type NonceMemory } from "../listen/nonces.js";
-import type { AnnouncementPolicy } from "../listen/stanzas.js";
+import { planCatchUp } from "./catch-up.js";
+import { createSyncScheduler } from "./scheduler.js";
+import { createNonceMemory, type NonceMemory } from "./nonces.js";
+import type { AnnouncementPolicy } from "./stanzas.js";
 import type { AnnounceKey } from "../xmpp/push-extension.js";
 import type { Limiter } from "./limit.js";
 import type { AgentStatus } from "./status.js";
@@ -30,7 +30,7 @@ export interface RepositoryDeps {
   sync(remotes: string[], signal: AbortSignal): Promise<void>;
   /** The secrets for signed announcements, one per hub that has one; asked again on every connect. */
   announceKeys?(): Promise<AnnounceKey[]>;
-  /** Nonces of signed announcements already seen (kept across restarts: listen/nonces.ts); in memory only when absent. */
+  /** Nonces of signed announcements already seen (kept across restarts: nonces.ts); in memory only when absent. */
   nonces?: NonceMemory;
   /** Whether all these objects are in the repository (announced commits we already have are not fetched). */
   hasObjects?(shas: string[]): Promise<boolean>;

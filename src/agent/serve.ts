@@ -14,7 +14,7 @@ import type { Logger } from "../log.js";
 import { lockRepositoryForListen } from "../lock/repo-lock.js";
 import { createSession } from "../services/connect.js";
 import { createAnnounceKeyLoader } from "../services/secret.js";
-import { loadNonceMemory, type NonceMemory } from "../listen/nonces.js";
+import { loadNonceMemory, type NonceMemory } from "./nonces.js";
 import { nonceJournalFile } from "../state/nonce-journal.js";
 import { statePaths } from "../state/paths.js";
 import { createProgressLine } from "../sync/progress-line.js";
@@ -23,7 +23,7 @@ import type { XmppSession } from "../xmpp/session.js";
 import type { Limiter } from "./limit.js";
 import type { AgentStatus } from "./status.js";
 import { createRepositoryService, type RepositoryService } from "./repository.js";
-import { DEFAULT_REPLAY_WINDOW_MS } from "../listen/daemon.js";
+import { DEFAULT_REPLAY_WINDOW_MS } from "./session-loop.js";
 
 export interface ServedRepository {
   dir: string;

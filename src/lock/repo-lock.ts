@@ -2,12 +2,12 @@
  * One `listen` per repository: a pid lock in the repository's git directory
  * (never in the work tree, never pushed or pulled).
  */
-import { join } from "node:path";
+import { repoStatePaths } from "../state/paths.js";
 import { DaemonRunningError } from "../errors.js";
 import { acquirePidLock, liveLockHolder, type LockHolder } from "./pid-lock.js";
 
 export function listenLockPath(gitDir: string): string {
-  return join(gitDir, "annex-xmpp", "listen.lock");
+  return repoStatePaths(gitDir).listenLock;
 }
 
 /** Takes the repository's listen lock or throws DaemonRunningError naming the holder. */

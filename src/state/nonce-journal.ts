@@ -12,6 +12,7 @@
  * line is skipped on reading, never fatal: the worst it costs is the
  * protection of that one nonce.
  */
+import { repoStatePaths } from "./paths.js";
 import { appendFile, mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "./atomic-write.js";
@@ -31,7 +32,7 @@ export interface NonceJournal {
 }
 
 export function nonceJournalFile(gitDir: string): string {
-  return path.join(gitDir, "annex-xmpp", "seen-nonces");
+  return repoStatePaths(gitDir).seenNonces;
 }
 
 const LINE = /^(\d{1,16}) ([A-Za-z0-9_-]{8,64})$/;

@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import { userStateDir } from "../config/places.js";
+import { scramCachePath } from "./scram-cache.js";
 
 export interface StatePaths {
   dir: string;
@@ -34,7 +35,7 @@ export function statePaths(env: NodeJS.ProcessEnv): StatePaths {
     logs,
     agentLog: join(logs, "agent.log"),
     senderLog: join(logs, "sender.log"),
-    scramCache: join(dir, "scram-keys.json"),
+    scramCache: scramCachePath(dir),
   };
 }
 
@@ -43,11 +44,13 @@ export interface RepoStatePaths {
   /** One agent serves a repository at a time. */
   listenLock: string;
   syncState: string;
+  /** Nonces of signed announcements already accepted (replay protection across restarts). */
+  seenNonces: string;
 }
 
 export function repoStatePaths(gitDir: string): RepoStatePaths {
   const dir = join(gitDir, "annex-xmpp");
-  return { dir, listenLock: join(dir, "listen.lock"), syncState: join(dir, "sync-state.json") };
+  return { dir, listenLock: join(dir, "listen.lock"), syncState: join(dir, "sync-state.json"), seenNonces: join(dir, "seen-nonces") };
 }
 
 /** The status file of the agent with this pid. */

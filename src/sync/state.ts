@@ -4,6 +4,7 @@
  * the tips it last synced to, when it last ran a full scan, and the paths
  * whose transfers failed so the next run retries them.
  */
+import { repoStatePaths } from "../state/paths.js";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { SyncStateError } from "./errors.js";
@@ -27,7 +28,7 @@ export function emptyState(): SyncState {
 }
 
 export function stateFile(gitDir: string): string {
-  return path.join(gitDir, "annex-xmpp", "sync-state.json");
+  return repoStatePaths(gitDir).syncState;
 }
 
 /** The remembered state, or an empty one when there is none yet. A corrupt file is an error, not a silent reset. */

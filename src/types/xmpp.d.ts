@@ -101,3 +101,12 @@ declare module "@xmpp/middleware/lib/StanzaError.js" {
     condition: string;
   }
 }
+
+/** The XML stream parser the tests use to read stanzas as a server sends them. */
+declare module "@xmpp/xml" {
+  import type { EventEmitter } from "node:events";
+  export class Parser extends EventEmitter {
+    write(data: string): void;
+    end(data?: string): void;
+  }
+}

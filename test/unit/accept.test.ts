@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bareJid } from "../../src/config/schema.js";
-import { describePresence, judgeSender, type Identity } from "../../src/listen/accept.js";
+import { describePresence, judgeSender, type Identity } from "../../src/agent/accept.js";
 
 const identity: Identity = {
   fullJid: "me@example.org/git-annex-xmpp-4f2a",

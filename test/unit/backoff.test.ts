@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "../../src/listen/backoff.js";
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "../../src/agent/backoff.js";
 
 const policy: BackoffPolicy = { baseMs: 100, capMs: 10_000 };
 const lowest = () => 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planCatchUp } from "../../src/listen/catch-up.js";
+import { planCatchUp } from "../../src/agent/catch-up.js";
 
 const WINDOW = 10 * 60_000;
 

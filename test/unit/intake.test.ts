@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { createIntake } from "../../src/listen/intake.js";
-import { createSenderRateLimit, type DropReport } from "../../src/listen/rate-limit.js";
-import { createWorkQueue } from "../../src/listen/work-queue.js";
-import { handleStanza } from "../../src/listen/stanzas.js";
-import { createNonceMemory } from "../../src/listen/nonces.js";
+import { createIntake } from "../../src/agent/intake.js";
+import { createSenderRateLimit, type DropReport } from "../../src/agent/rate-limit.js";
+import { createWorkQueue } from "../../src/agent/work-queue.js";
+import { handleStanza } from "../../src/agent/stanzas.js";
+import { createNonceMemory } from "../../src/agent/nonces.js";
 import { createLogger } from "../../src/log.js";
 import { encodePushPresence } from "../../src/xmpp/codec.js";
 import type { XmppSession } from "../../src/xmpp/session.js";

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { watchLiveness } from "../../src/listen/liveness.js";
+import { watchLiveness } from "../../src/agent/liveness.js";
 import { createLogger } from "../../src/log.js";
 
 const log = createLogger({ level: "silent" });

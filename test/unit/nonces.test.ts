@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createNonceMemory, loadNonceMemory } from "../../src/listen/nonces.js";
+import { createNonceMemory, loadNonceMemory } from "../../src/agent/nonces.js";
 import { createLogger } from "../../src/log.js";
 import { nonceJournalFile, openNonceJournal, readNonceJournal } from "../../src/state/nonce-journal.js";
 

@@ -5,9 +5,9 @@ import { toXml, type XmlElement } from "../../src/xmpp/element.js";
 import {
   canonicalText, createUnsealer, decodePushExtension, judgeAuthenticity, PUSH_EXT_NS, sealUuid, signedMembers, type AnnounceKey,
 } from "../../src/xmpp/push-extension.js";
-import { handleStanza, type StanzaContext } from "../../src/listen/stanzas.js";
-import { createIntake } from "../../src/listen/intake.js";
-import { createNonceMemory } from "../../src/listen/nonces.js";
+import { handleStanza, type StanzaContext } from "../../src/agent/stanzas.js";
+import { createIntake } from "../../src/agent/intake.js";
+import { createNonceMemory } from "../../src/agent/nonces.js";
 import { createLogger } from "../../src/log.js";
 import type { XmppSession } from "../../src/xmpp/session.js";
 

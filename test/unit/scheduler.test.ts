@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createSyncScheduler } from "../../src/listen/scheduler.js";
+import { createSyncScheduler } from "../../src/agent/scheduler.js";
 
 function deferred() {
   let resolve!: () => void;

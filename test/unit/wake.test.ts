@@ -1,7 +1,7 @@
 import type { NetworkInterfaceInfo } from "node:os";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../src/log.js";
-import { createWakeRouter, detectClockJump, networkFingerprint, watchForWake, type ClockSample } from "../../src/listen/wake.js";
+import { createWakeRouter, detectClockJump, networkFingerprint, watchForWake, type ClockSample } from "../../src/agent/wake.js";
 
 const log = createLogger({ level: "silent" });
 const INTERVAL = 5_000;
