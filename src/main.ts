@@ -25,6 +25,9 @@ function fileWriter(file: string): (line: string) => void {
   return (line) => appendFileSync(file, line, { mode: 0o600 });
 }
 
+/** What SIGHUP does for the running command (the agent reloads its repositories). */
+const reloaders: Array<() => void> = [];
+
 function contextFrom(argv: GlobalArgs, signal: AbortSignal, daemon = false, logFile?: string): CommandContext {
   const level: LogLevel = argv.verbose ? "debug" : argv.quiet ? "warn" : "info";
   const log = createLogger({ level, timestamps: daemon || logFile !== undefined, ...(logFile ? { write: fileWriter(logFile) } : {}) });
@@ -37,6 +40,7 @@ function contextFrom(argv: GlobalArgs, signal: AbortSignal, daemon = false, logF
     out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
     signal,
     verbose: Boolean(argv.verbose),
+    onReload: (handler) => void reloaders.push(handler),
     ...(argv.config ? { configPath: argv.config } : {}),
   };
 }
@@ -115,6 +119,15 @@ export async function buildCli(argv: string[], signal: AbortSignal): Promise<Arg
       (y) => y.option("repo", { type: "string", array: true, describe: "a repository (repeat; default: the `repositories` setting, else the current directory)" }),
       async (a) => {
         const { run } = await import("./commands/ensure.js");
+        await run(contextFrom(a, signal), { repo: (a.repo ?? []).map(String) });
+      },
+    )
+    .command(
+      "stop",
+      "stop the agent serving the repositories (--repo), or every agent of yours, and wait until it has",
+      (y) => y.option("repo", { type: "string", array: true, describe: "a repository whose agent to stop (repeat)" }),
+      async (a) => {
+        const { run } = await import("./commands/stop.js");
         await run(contextFrom(a, signal), { repo: (a.repo ?? []).map(String) });
       },
     )
@@ -252,6 +265,8 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  // SIGHUP reloads a command that can (the agent); any other stops, saying so.
+  process.on("SIGHUP", () => (reloaders.length > 0 ? reloaders.forEach((reload) => reload()) : stop("SIGHUP")));
   try {
     await (await buildCli(argv, controller.signal)).parseAsync();
     return EXIT.ok;

@@ -5,18 +5,20 @@
  * each repository keeps its own lock, scheduler and sync state; the user's
  * announcement queue is sent through those sessions. A repository that
  * disappears is dropped from service with one log line; the others go on.
+ * A reload (SIGHUP) serves the repositories the configuration lists now:
+ * new ones join their account's session (no new login), removed ones leave.
  */
-import { startQueueCourier } from "../announce/courier.js";
+import { startQueueCourier, type QueueCourier } from "../announce/courier.js";
 import type { Announcement } from "../announce/announcement.js";
-import { prefixedLogger, type Logger } from "../log.js";
-import { runListener } from "./session-loop.js";
-import type { XmppSession } from "../xmpp/session.js";
 import { jidDomain, type Config } from "../config/schema.js";
+import { prefixedLogger, type Logger } from "../log.js";
 import { agentStatusFile, statePaths } from "../state/paths.js";
+import type { XmppSession } from "../xmpp/session.js";
 import { createLimiter } from "./limit.js";
-import { createAgentStatus } from "./status.js";
 import type { RepositoryService } from "./repository.js";
 import type { ServedRepository } from "./serve.js";
+import { runListener } from "./session-loop.js";
+import { createAgentStatus, type AgentStatus } from "./status.js";
 
 export interface AgentOptions {
   env: NodeJS.ProcessEnv;
@@ -24,77 +26,159 @@ export interface AgentOptions {
   signal: AbortSignal;
   /** Every repository to serve, already locked and configured (serve.ts). */
   repositories: ServedRepository[];
+  /** Reloads: calls the handler on each request (SIGHUP). */
+  onReload?(handler: () => void): void;
+  /** On a reload: the directories to serve now, and how to get one ready. */
+  wanted?(): Promise<string[]>;
+  prepare?(dir: string): Promise<ServedRepository>;
 }
 
 /** How many repositories may sync at once. */
 export const PARALLEL_SYNCS = 2;
 
+interface AccountEntry {
+  repos: ServedRepository[];
+  changed: Set<() => void>;
+}
+
 export async function runAgent(options: AgentOptions): Promise<void> {
   const { log } = options;
-  const accounts = groupByAccount(options.repositories);
   const status = createAgentStatus(agentStatusFile(statePaths(options.env), process.pid), options.repositories);
   const live = new Map<string, XmppSession>();
-  const limiter = createLimiter(PARALLEL_SYNCS);
-  const services = new Map<ServedRepository, RepositoryService | undefined>();
-  const several = options.repositories.length > 1;
-  for (const repo of options.repositories) {
-    const repoLog = several ? prefixedLogger(log, repo.dir) : log;
-    services.set(repo, repo.start({ limiter, log: repoLog, status, onGone: (reason) => drop(repo, reason) }));
-  }
-  const drop = (repo: ServedRepository, reason: string) => {
-    if (!services.has(repo)) return;
-    log.error(`${repo.dir}: no longer served: ${reason}`);
-    const service = services.get(repo);
-    services.delete(repo);
-    status.dropRepository(repo.dir);
-    void service?.stop().finally(() => repo.release());
+  const accounts = new Map<string, AccountEntry>();
+  const loops: Array<Promise<void>> = [];
+  const services = createServices(options, status, (repo, reason) => drop(repo, reason));
+  let courier: QueueCourier | undefined;
+
+  const startAccount = (key: string, entry: AccountEntry) => {
+    const config = entry.repos[0]!.config;
+    loops.push(
+      runListener({
+        log,
+        signal: options.signal,
+        buddies: [...new Set(entry.repos.flatMap((r) => r.config.buddies))],
+        openSession: () => entry.repos[0]!.openSession("listen"),
+        repositories: () => entry.repos.flatMap((r) => services.get(r) ?? []),
+        watchRepositories: (onChange) => {
+          entry.changed.add(onChange);
+          return () => entry.changed.delete(onChange);
+        },
+        probe: { idleMs: config.idleProbeMs, timeoutMs: config.probeTimeoutMs },
+        backoff: { baseMs: 500, capMs: config.reconnectMaxMs },
+        onState: (state, detail = {}) => status.session(key, state, { server: serverOf(config, key), ...detail }),
+        onOnline: async (session) => {
+          live.set(key, session);
+          session.on("disconnect", () => {
+            if (live.get(key) === session) live.delete(key);
+          });
+          courier?.request();
+        },
+      }),
+    );
   };
-  const onSent = (announcement: Announcement) => {
-    if (announcement.repo !== undefined) status.sent(announcement.repo);
-    const newShas = announcement.refs.flatMap((r) => (r.new && !/^0+$/.test(r.new) ? [r.new] : []));
-    const reason = `announced for ${announcement.repo ?? "this machine"}`;
-    for (const service of services.values()) {
-      service?.localAnnouncement(announcement.uuids, reason, newShas).catch((error: Error) => log.warn(`${reason}: ${error.message}`));
+  const add = (repo: ServedRepository) => {
+    services.start(repo, accounts.size + 1 > 1 || options.repositories.length > 1);
+    status.addRepository(repo.dir, repo.account);
+    const entry = accounts.get(repo.account);
+    if (entry) {
+      entry.repos.push(repo);
+      for (const notify of entry.changed) notify();
+      return;
     }
+    const created = { repos: [repo], changed: new Set<() => void>() };
+    accounts.set(repo.account, created);
+    startAccount(repo.account, created);
   };
-  const courier = await startQueueCourier({
+  const drop = (repo: ServedRepository, reason: string) => {
+    if (!services.remove(repo)) return;
+    log.error(`${repo.dir}: no longer served: ${reason}`);
+    status.dropRepository(repo.dir);
+    const entry = accounts.get(repo.account);
+    if (!entry) return;
+    entry.repos = entry.repos.filter((r) => r !== repo);
+    for (const notify of entry.changed) notify();
+  };
+
+  courier = await startQueueCourier({
     env: options.env,
     log,
     serves: (key) => accounts.has(key),
     liveSession: (key) => live.get(key),
-    onSent,
+    onSent: (announcement) => routeOwnAnnouncement(announcement, services.all(), status, log),
     onRound: (waiting, holding) => status.queue(waiting, holding),
   });
+  for (const repo of options.repositories) add(repo);
+  options.onReload?.(() => void reload(options, services.served(), add, drop).catch((error: Error) => log.error(`reload failed: ${error.message}`)));
   try {
-    await Promise.all(
-      [...accounts].map(([key, repos]) =>
-        runListener({
-          log,
-          signal: options.signal,
-          buddies: [...new Set(repos.flatMap((r) => r.config.buddies))],
-          openSession: () => repos[0]!.openSession("listen"),
-          repositories: () => repos.flatMap((r) => services.get(r) ?? []),
-          probe: { idleMs: repos[0]!.config.idleProbeMs, timeoutMs: repos[0]!.config.probeTimeoutMs },
-          backoff: { baseMs: 500, capMs: repos[0]!.config.reconnectMaxMs },
-          onState: (state, detail = {}) => status.session(key, state, { server: serverOf(repos[0]!.config, key), ...detail }),
-          onOnline: async (session) => {
-            live.set(key, session);
-            session.on("disconnect", () => {
-              if (live.get(key) === session) live.delete(key);
-            });
-            courier.request();
-          },
-        }),
-      ),
-    );
+    // Loops started by a reload count too; any of them failing (a refused login) ends the agent.
+    for (let seen = 0; seen < loops.length; ) {
+      seen = loops.length;
+      await Promise.all(loops);
+    }
   } finally {
     await courier.close();
     await status.close();
-    await Promise.all([...services].map(async ([repo, service]) => {
-      await service?.stop();
-      await repo.release();
-    }));
+    await services.stopAll();
     log.info("stopped");
+  }
+}
+
+/** The repositories' services: started, stopped, listed. */
+function createServices(options: AgentOptions, status: AgentStatus, onGone: (repo: ServedRepository, reason: string) => void) {
+  const limiter = createLimiter(PARALLEL_SYNCS);
+  const services = new Map<ServedRepository, RepositoryService | undefined>();
+  return {
+    start(repo: ServedRepository, several: boolean) {
+      const log = several ? prefixedLogger(options.log, repo.dir) : options.log;
+      services.set(repo, repo.start({ limiter, log, status, onGone: (reason) => onGone(repo, reason) }));
+    },
+    get: (repo: ServedRepository) => services.get(repo),
+    all: () => [...services.values()].flatMap((s) => s ?? []),
+    served: () => [...services.keys()],
+    /** False when it was not served. */
+    remove(repo: ServedRepository): boolean {
+      if (!services.has(repo)) return false;
+      const service = services.get(repo);
+      services.delete(repo);
+      void service?.stop().finally(() => repo.release());
+      return true;
+    },
+    async stopAll() {
+      await Promise.all([...services].map(async ([repo, service]) => {
+        await service?.stop();
+        await repo.release();
+      }));
+    },
+  };
+}
+
+/** What this agent announced itself comes back only as its own (ignored) echo: its repositories hear it here. */
+function routeOwnAnnouncement(announcement: Announcement, services: RepositoryService[], status: AgentStatus, log: Logger): void {
+  if (announcement.repo !== undefined) status.sent(announcement.repo);
+  const newShas = announcement.refs.flatMap((r) => (r.new && !/^0+$/.test(r.new) ? [r.new] : []));
+  const reason = `announced for ${announcement.repo ?? "this machine"}`;
+  for (const service of services) {
+    service.localAnnouncement(announcement.uuids, reason, newShas).catch((error: Error) => log.warn(`${reason}: ${error.message}`));
+  }
+}
+
+async function reload(
+  options: AgentOptions,
+  served: ServedRepository[],
+  add: (repo: ServedRepository) => void,
+  drop: (repo: ServedRepository, reason: string) => void,
+): Promise<void> {
+  if (!options.wanted || !options.prepare) return;
+  const wanted = await options.wanted();
+  options.log.info(`reload: serving ${wanted.length} repositor${wanted.length === 1 ? "y" : "ies"}`);
+  for (const repo of served) if (!wanted.includes(repo.dir)) drop(repo, "no longer in the configuration");
+  const have = new Set(served.map((r) => r.dir));
+  for (const dir of wanted.filter((d) => !have.has(d))) {
+    try {
+      add(await options.prepare(dir));
+    } catch (error) {
+      options.log.error(`reload: cannot serve ${dir}: ${(error as Error).message}`);
+    }
   }
 }
 
@@ -102,10 +186,4 @@ export async function runAgent(options: AgentOptions): Promise<void> {
 function serverOf(config: Config, account: string): string {
   const host = config.server ?? jidDomain(account);
   return config.port === undefined ? host : `${host}:${config.port}`;
-}
-
-function groupByAccount(repos: readonly ServedRepository[]): Map<string, ServedRepository[]> {
-  const groups = new Map<string, ServedRepository[]>();
-  for (const repo of repos) groups.set(repo.account, [...(groups.get(repo.account) ?? []), repo]);
-  return groups;
 }

@@ -17,7 +17,7 @@ import { watchLiveness } from "./liveness.js";
 import type { RepositoryService } from "./repository.js";
 import type { SessionState } from "./status.js";
 import { createIntake, type Intake, type IntakeLimits } from "./intake.js";
-import { handleStanza } from "./stanzas.js";
+import { handleStanza, type PushContext } from "./stanzas.js";
 import { createWakeRouter } from "./wake.js";
 
 export interface ListenerDeps {
@@ -28,6 +28,8 @@ export interface ListenerDeps {
   openSession(): Promise<XmppSession>;
   /** The repositories served on this account's session; each judges and syncs pushes its own way. */
   repositories(): readonly RepositoryService[];
+  /** Told when that list changes (a reload); returns how to stop being told. */
+  watchRepositories?(onChange: () => void): () => void;
   /** Called once per connection, after our presence is up (e.g. to send the queue). */
   onOnline?(session: XmppSession): Promise<void>;
   backoff?: BackoffPolicy;
@@ -145,6 +147,18 @@ type OnlineDeps = ListenerDeps & {
   routeWake(handler: (reason: string) => void): () => void;
 };
 
+async function pushContextOf(repo: RepositoryService): Promise<PushContext> {
+  return {
+    dir: repo.dir,
+    log: repo.log,
+    policy: await repo.policy(),
+    nonces: repo.nonces,
+    requestSync: repo.requestSync,
+    onReceived: repo.onReceived,
+    onRefused: repo.onRefused,
+  };
+}
+
 /** Logs how the session came up with XEP-0198; true when it was resumed. */
 function reportStreamManagement(session: XmppSession, log: Logger): boolean {
   const sm = session.streamManagement;
@@ -174,18 +188,32 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
   });
   const liveness = watchLiveness(session, { ...(deps.probe ?? DEFAULT_PROBE), log });
   const unrouteWake = deps.routeWake((reason) => liveness.probeNow(reason));
-  // Each repository's policy (secret, sealed UUIDs) as of this connection.
-  const repositories = await Promise.all(
-    deps.repositories().map(async (repo) => ({
-      dir: repo.dir,
-      log: repo.log,
-      policy: await repo.policy(),
-      nonces: repo.nonces,
-      requestSync: repo.requestSync,
-      onReceived: repo.onReceived,
-      onRefused: repo.onRefused,
-    })),
-  );
+  // Each repository's policy (secret, sealed UUIDs) as of this connection;
+  // a repository added while connected (SIGHUP) joins, one removed leaves.
+  const repositories: PushContext[] = [];
+  const contexts = new Map<RepositoryService, PushContext>();
+  const refresh = async (): Promise<RepositoryService[]> => {
+    const current = deps.repositories();
+    for (const [service, context] of contexts) {
+      if (current.includes(service)) continue;
+      contexts.delete(service);
+      repositories.splice(repositories.indexOf(context), 1);
+    }
+    const added = current.filter((service) => !contexts.has(service));
+    for (const service of added) {
+      const context = await pushContextOf(service);
+      contexts.set(service, context);
+      repositories.push(context);
+    }
+    return added;
+  };
+  await refresh();
+  const unwatch = deps.watchRepositories?.(() => {
+    // A repository new to this session gets its catch-up sync, as at a connect.
+    refresh()
+      .then((added) => Promise.all(added.map((service) => service.catchUp(false, 0))))
+      .catch((error: Error) => log.warn(`could not add a repository to the session: ${error.message}`));
+  });
   const ctx = { session, fullJid, trusted, buddies: deps.buddies, log, intake: deps.intake, repositories };
   session.on("stanza", (stanza) => {
     void handleStanza(stanza, ctx).catch((error) => log.warn(`could not handle a stanza: ${(error as Error).message}`));
@@ -206,6 +234,7 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
   } finally {
     liveness.stop();
     unrouteWake();
+    unwatch?.();
     signal.removeEventListener("abort", onAbort);
   }
 }

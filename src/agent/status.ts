@@ -52,6 +52,7 @@ export interface AgentStatus {
   syncStarted(dir: string, remotes: string[], reason: string): void;
   syncEnded(dir: string, remotes: string[], durationMs: number, error?: string): void;
   queue(waiting: number, holding: boolean): void;
+  addRepository(dir: string, account: string): void;
   dropRepository(dir: string): void;
   close(): Promise<void>;
 }
@@ -119,6 +120,10 @@ export function createAgentStatus(file: string, repositories: ReadonlyArray<{ di
     },
     queue(waiting, holding) {
       state.queue = { waiting, holding };
+      changed();
+    },
+    addRepository(dir, account) {
+      if (!repo(dir)) state.repositories.push({ dir, account, rejected: { count: 0 } });
       changed();
     },
     dropRepository(dir) {

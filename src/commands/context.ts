@@ -14,6 +14,8 @@ export interface CommandContext {
   out: (text: string) => void;
   /** Resolves when the user asks the process to stop (SIGINT/SIGTERM). */
   signal: AbortSignal;
+  /** Registers what a reload request (SIGHUP) does; without one, SIGHUP stops the command. */
+  onReload?(handler: () => void): void;
   /** Value of --config, if given. */
   configPath?: string;
   verbose: boolean;

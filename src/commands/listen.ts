@@ -18,14 +18,22 @@ export interface ListenArgs {
 export async function run(ctx: CommandContext, args: ListenArgs): Promise<void> {
   const dirs = await repositoriesToServe(ctx, args.repo ?? []);
   const explicitFile = ctx.configPath ? path.resolve(ctx.cwd, ctx.configPath) : undefined;
+  const prepare = (dir: string) => prepareRepository(dir, { env: ctx.env, log: ctx.log, signal: ctx.signal, ...(explicitFile ? { explicitFile } : {}) });
   const served: ServedRepository[] = [];
   try {
-    for (const dir of dirs) served.push(await prepareRepository(dir, { env: ctx.env, log: ctx.log, signal: ctx.signal, ...(explicitFile ? { explicitFile } : {}) }));
+    for (const dir of dirs) served.push(await prepare(dir));
   } catch (error) {
     await Promise.all(served.map((r) => r.release()));
     throw error;
   }
-  await runAgent({ env: ctx.env, log: ctx.log, signal: ctx.signal, repositories: served });
+  await runAgent({
+    env: ctx.env,
+    log: ctx.log,
+    signal: ctx.signal,
+    repositories: served,
+    // SIGHUP: the repositories setting is read again (named --repo stay as they are).
+    ...((args.repo ?? []).length === 0 && ctx.onReload ? { onReload: ctx.onReload, wanted: () => repositoriesToServe(ctx, []), prepare } : {}),
+  });
 }
 
 /** --repo values, else the user's `repositories` list, else the current directory. */

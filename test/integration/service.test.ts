@@ -10,7 +10,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { runCli, startDaemon } from "../support/cli.js";
 import { startLoopFixture, type LoopFixture } from "../support/loop-fixture.js";
 import { waitFor } from "../support/wait.js";
 
@@ -120,4 +120,42 @@ describe("service", () => {
       else await execa("crontab", ["-r"], { reject: false });
     }
   });
+});
+
+describe("reload and stop", () => {
+  it("SIGHUP serves a repository added to the configuration without a new login; stop ends the agent", async () => {
+    const extra = await fx.box.cloneRepo(fx.hub, join(fx.box.root, "c"), "clone-c");
+    await fx.box.git(extra, ["annex", "sync", "--quiet"]);
+    await fx.useAccount(extra, "alice");
+    expect((await runCli(["repos", "add", clone], { env })).exitCode).toBe(0);
+    const agent = startDaemon(["listen", "--verbose"], { env });
+    try {
+      await agent.waitForLine(/connected as alice@localhost/);
+      await agent.waitForLine(/sync finished/);
+      const added = await runCli(["repos", "add", extra], { env });
+      expect(added.exitCode, added.stderr).toBe(0);
+      expect((await runCli(["repos", "list"], { env })).stdout.trim().split("\n")).toEqual([clone, extra]);
+      const since = agent.lines.length;
+      process.kill(agent.process.pid!, "SIGHUP");
+      await agent.waitForLine(/reload: serving 2 repositories/, { since });
+      await agent.waitForLine(new RegExp(`listening for ${extra}`), { since });
+      await agent.waitForLine(new RegExp(`${extra}: sync finished`), { since, timeoutMs: 30_000 });
+      // A push to the hub now reaches the added clone through the same session.
+      await fx.box.addAnnexedFile(fx.clones[0]!, "after-reload.txt", "after reload\n");
+      const commit = await fx.box.gitOut(fx.clones[0]!, ["rev-parse", "HEAD"]);
+      await fx.box.git(fx.clones[0]!, ["annex", "sync", "--quiet", "--no-content"]);
+      await runCli(["notify", "--repo", fx.hub], { env: fx.hubMachineEnv });
+      await fx.merged(extra, commit);
+      expect(agent.count(/connected as alice@localhost/)).toBe(1);
+      expect(agent.exited).toBe(false);
+      const stopped = await runCli(["stop"], { env });
+      expect(stopped.exitCode, stopped.stderr).toBe(0);
+      expect(stopped.stdout).toContain(`stopped the agent (pid ${agent.process.pid})`);
+      await waitFor(() => agent.exited, { timeoutMs: 10_000, what: "the agent to exit" });
+      expect(agent.lines.some((l) => /stopped$/.test(l))).toBe(true);
+    } finally {
+      if (!agent.exited) await agent.stop();
+      await runCli(["repos", "remove", clone, extra], { env });
+    }
+  }, 180_000);
 });
