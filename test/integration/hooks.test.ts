@@ -13,9 +13,29 @@ import { createLogger } from "../../src/log.js";
 import { installHooks, uninstallHooks } from "../../src/git/hooks.js";
 import { resolveRepo } from "../../src/git/repo.js";
 import { annex } from "../../src/git/run.js";
+import { acquirePidLock } from "../../src/lock/pid-lock.js";
+import { openQueue } from "../../src/announce/queue.js";
+import { statePaths } from "../../src/state/paths.js";
+import { waitFor } from "../support/wait.js";
 import { createGitSandbox, makeFakeCli, snapshotDir, type GitSandbox } from "./git-sandbox.js";
 
 const ZERO = "0".repeat(40);
+
+/** The user's announcement queue, where the hooks write (the sandbox's HOME). */
+const queue = () => openQueue(statePaths(process.env).queue);
+
+/** Complete entries, oldest first; the queue is emptied for the next case. */
+async function takeQueued() {
+  const items = await queue().readAll();
+  await queue().remove(items.map((i) => i.name));
+  return items.map((i) => i.entry);
+}
+
+/** The hook starts its sender detached: wait for it to have run. */
+async function calledTimes(fake: { calls(): Promise<string[][]> }, n: number): Promise<string[][]> {
+  await waitFor(async () => (await fake.calls()).length >= n, { timeoutMs: 10_000, what: `${n} call(s) of the fake CLI` });
+  return fake.calls();
+}
 const GIT_ANNEX_HOOKS = ["post-checkout", "post-merge", "post-receive", "pre-commit"];
 
 let box: GitSandbox;
@@ -107,7 +127,8 @@ describe("installHooks / uninstallHooks on disk", () => {
     const clone = await box.clone(hub, "bytes-clone");
     await box.commitFile(clone, "a", "a\n");
     await box.git(clone, ["push", "-q", "origin", "main"]);
-    expect(await fake.calls()).toHaveLength(1);
+    expect(await calledTimes(fake, 1)).toEqual([["flush", "--background"]]);
+    expect(await takeQueued()).toHaveLength(1);
     await uninstallHooks(info);
     expect(Buffer.compare(await readFile(file), original)).toBe(0);
   });
@@ -142,7 +163,7 @@ describe("installHooks / uninstallHooks on disk", () => {
     const clone = await box.clone(hub, "hookspath-clone");
     await box.commitFile(clone, "a", "a\n");
     await box.git(clone, ["push", "-q", "origin", "main"]);
-    expect(await fake.calls()).toHaveLength(1);
+    expect(await calledTimes(fake, 1)).toHaveLength(1);
 
     const work = await box.makeRepo("hookspath-work");
     await box.git(work, ["config", "core.hooksPath", ".githooks"]);
@@ -151,12 +172,13 @@ describe("installHooks / uninstallHooks on disk", () => {
     const workClone = await box.clone(work, "hookspath-work-clone");
     await box.commitFile(workClone, "a", "a\n");
     await box.git(workClone, ["push", "-q", "origin", "main:other"]);
-    expect(await fake.calls()).toHaveLength(2);
+    expect(await calledTimes(fake, 2)).toHaveLength(2);
+    expect((await takeQueued()).map((e) => e.refs.map((r) => r.ref))).toEqual([["refs/heads/main"], ["refs/heads/other"]]);
   });
 });
 
 describe("the installed block in real pushes", () => {
-  it("runs notify with the post-receive ref lines on stdin", async () => {
+  it("queues the post-receive ref lines and starts the sender detached", async () => {
     const fake = await makeFakeCli(box.root, "fake-push");
     const { hub, clone } = await hubWithClone("push", fake.command);
     const first = await box.commitFile(clone, "a", "a\n");
@@ -164,21 +186,38 @@ describe("the installed block in real pushes", () => {
     const second = await box.commitFile(clone, "b", "b\n");
     await box.git(clone, ["push", "-q", "origin", "main"]);
 
-    expect(await fake.calls()).toEqual([
-      ["notify", "--hook", "post-receive", "--repo", hub, "--timeout", "5000"],
-      ["notify", "--hook", "post-receive", "--repo", hub, "--timeout", "5000"],
+    expect(await calledTimes(fake, 2)).toEqual([["flush", "--background"], ["flush", "--background"]]);
+    // Detached: nothing of the push's stdin reaches it.
+    expect(await fake.stdins()).toEqual(["", ""]);
+    expect(await takeQueued()).toEqual([
+      { hook: "post-receive", repo: hub, uuids: [], refs: [{ ref: "refs/heads/main", old: ZERO, new: first }] },
+      { hook: "post-receive", repo: hub, uuids: [], refs: [{ ref: "refs/heads/main", old: first, new: second }] },
     ]);
-    expect(await fake.stdins()).toEqual([`${ZERO} ${first} refs/heads/main\n`, `${first} ${second} refs/heads/main\n`]);
   });
 
-  it("passes the ref names as arguments in post-update", async () => {
+  it("queues the ref names in post-update", async () => {
     const fake = await makeFakeCli(box.root, "fake-update");
     const { hub, clone } = await hubWithClone("update", fake.command, ["post-update"]);
     await box.commitFile(clone, "a", "a\n");
     await box.git(clone, ["push", "-q", "origin", "main", "main:refs/heads/other"]);
-    const [call] = await fake.calls();
-    expect(call?.slice(0, 8)).toEqual(["notify", "--hook", "post-update", "--repo", hub, "--timeout", "5000", "--"]);
-    expect(call?.slice(8).sort()).toEqual(["refs/heads/main", "refs/heads/other"]);
+    const [entry] = await takeQueued();
+    expect(entry).toMatchObject({ hook: "post-update", repo: hub });
+    expect(entry!.refs.map((r) => r.ref).sort()).toEqual(["refs/heads/main", "refs/heads/other"]);
+  });
+
+  it("starts no sender while an agent or a sender holds the queue", async () => {
+    const fake = await makeFakeCli(box.root, "fake-held");
+    const { clone } = await hubWithClone("held", fake.command);
+    const lock = await acquirePidLock(statePaths(process.env).queueLock);
+    expect(lock.acquired).toBe(true);
+    try {
+      await box.commitFile(clone, "a", "a\n");
+      await box.git(clone, ["push", "-q", "origin", "main"]);
+      expect(await takeQueued()).toHaveLength(1);
+      expect(await fake.calls()).toEqual([]);
+    } finally {
+      if (lock.acquired) await lock.release();
+    }
   });
 
   it("is skipped with GIT_ANNEX_XMPP=0 and traced with GIT_ANNEX_XMPP_TRACE=1", async () => {
@@ -186,29 +225,32 @@ describe("the installed block in real pushes", () => {
     const { clone } = await hubWithClone("switches", fake.command);
     await box.commitFile(clone, "a", "a\n");
     await box.git(clone, ["push", "-q", "origin", "main"], { GIT_ANNEX_XMPP: "0" });
-    expect(await fake.calls()).toEqual([]);
+    expect(await takeQueued()).toEqual([]);
 
     await box.commitFile(clone, "b", "b\n");
-    const traced = await box.git(clone, ["push", "origin", "main"], { GIT_ANNEX_XMPP_TRACE: "1", GIT_ANNEX_XMPP_TIMEOUT: "1234" });
-    expect(traced.stderr).toMatch(/remote: \+ git_annex_xmpp notify --hook post-receive .* --timeout 1234/);
-    expect(await fake.calls()).toHaveLength(1);
+    const traced = await box.git(clone, ["push", "origin", "main"], { GIT_ANNEX_XMPP_TRACE: "1" });
+    expect(traced.stderr).toMatch(/remote: \+ .*flush --background/);
+    expect(await calledTimes(fake, 1)).toHaveLength(1);
+    expect(await takeQueued()).toHaveLength(1);
   });
 
-  it("falls back to git-annex-xmpp on PATH, and is quiet when the CLI is gone", async () => {
+  it("falls back to git-annex-xmpp on PATH, and still queues, quietly, when the CLI is gone", async () => {
     const { clone } = await hubWithClone("missing", ["/nonexistent/node", "/nonexistent/cli.js"]);
     await box.commitFile(clone, "a", "a\n");
     const quiet = await box.git(clone, ["push", "origin", "main"]);
     expect(quiet.stderr).not.toMatch(/not found|No such file|nonexistent/);
+    expect(await takeQueued()).toHaveLength(1);
 
     const bin = path.join(box.root, "bin");
     await mkdir(bin, { recursive: true });
     const fake = await makeFakeCli(bin, "git-annex-xmpp");
     await box.commitFile(clone, "b", "b\n");
     await box.git(clone, ["push", "-q", "origin", "main"], { PATH: `${bin}:${process.env.PATH ?? ""}` });
-    expect((await fake.calls())[0]?.slice(0, 3)).toEqual(["notify", "--hook", "post-receive"]);
+    expect(await calledTimes(fake, 1)).toEqual([["flush", "--background"]]);
+    await takeQueued();
   });
 
-  it("hands stdin on to the rest of the hook, even under sh -e when notify fails", async () => {
+  it("hands stdin on to the rest of the hook byte for byte, even under sh -e", async () => {
     const hub = await box.makeRepo("chain.git", { bare: true });
     const after = path.join(box.root, "chain-after");
     const file = path.join(hub, "hooks", "post-receive");
@@ -219,9 +261,11 @@ describe("the installed block in real pushes", () => {
 
     const clone = await box.clone(hub, "chain-clone");
     const head = await box.commitFile(clone, "a", "a\n");
-    await box.git(clone, ["push", "-q", "origin", "main"]);
-    expect(await failing.stdins()).toEqual([`${ZERO} ${head} refs/heads/main\n`]);
-    expect(await readFile(after, "utf8")).toBe(`${ZERO} ${head} refs/heads/main\n`);
+    await box.git(clone, ["push", "-q", "origin", "main", "main:other"]);
+    const lines = (await readFile(after, "utf8")).split("\n");
+    expect(lines.pop()).toBe("");
+    expect(lines.sort()).toEqual([`${ZERO} ${head} refs/heads/main`, `${ZERO} ${head} refs/heads/other`]);
+    expect((await takeQueued())[0]!.refs).toHaveLength(2);
   });
 
   it("keeps git-annex's own post-receive working (updateInstead on an adjusted branch)", async () => {
@@ -241,8 +285,9 @@ describe("the installed block in real pushes", () => {
     await box.git(clone, ["push", "-q", "origin", "main:synced/main"]);
 
     expect(await readFile(path.join(target, "second"), "utf8")).toBe("2\n");
-    expect(await fake.calls()).toEqual([["notify", "--hook", "post-receive", "--repo", info.gitDir, "--timeout", "5000"]]);
-    expect(await fake.stdins()).toEqual([`${ZERO} ${head} refs/heads/synced/main\n`]);
+    expect(await takeQueued()).toEqual([
+      { hook: "post-receive", repo: info.gitDir, uuids: [], refs: [{ ref: "refs/heads/synced/main", old: ZERO, new: head }] },
+    ]);
 
     await uninstallHooks(info);
     expect(await snapshotDir(hooksDir)).toEqual(before);
