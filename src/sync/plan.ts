@@ -19,7 +19,7 @@ export interface PlanFacts {
   annexFastForward: boolean;
   /** Remote-tracking refs whose remembered tip is not an ancestor of the fetched one. */
   rewrittenRefs: readonly string[];
-  /** The git-annex branch changed preferred content, groups, trust or numcopies. */
+  /** The git-annex branch changed preferred content, groups, trust or numcopies, or a .gitattributes changed. */
   policyChanged: boolean;
 }
 

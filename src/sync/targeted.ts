@@ -5,7 +5,7 @@
  */
 import { listAnnexRemotes } from "../git/remotes.js";
 import type { Logger } from "../log.js";
-import { changedAnnexedPaths, changedLocationKeys } from "./changes.js";
+import { changedAnnexedPaths, changedLocationKeys, type TreeChanges } from "./changes.js";
 import { pathsForKeys } from "./key-paths.js";
 import { planScan, type ScanPlan } from "./plan.js";
 import { formatSummary, type TransferProgress } from "./progress.js";
@@ -94,20 +94,27 @@ async function decide(
   const annexFastForward = await ancestry(state.annexTip, after.annexTip);
   const rewritten = await rewrittenRefs(ancestry, state.remotes, after.remotes);
   const location = annexFastForward ? await changedLocationKeys(dir, state.annexTip, after.annexTip) : undefined;
-  const plan = planScan({ ...base, headFastForward, annexFastForward, rewrittenRefs: rewritten, policyChanged: location?.policyChanged ?? false });
-  if (plan.kind === "full" || location === undefined) return full(plan);
-  return { plan, target: await targetPaths(dir, state, after.head, location.keys) };
+  const tree = headFastForward ? await changedAnnexedPaths(dir, state.head, after.head) : undefined;
+  const policyChanged = (location?.policyChanged ?? false) || (tree?.attributesChanged ?? false);
+  const plan = planScan({ ...base, headFastForward, annexFastForward, rewrittenRefs: rewritten, policyChanged });
+  if (plan.kind === "full" || location === undefined || tree === undefined) return full(plan);
+  return { plan, target: await targetPaths(dir, state, after.head, tree, location.keys) };
 }
 
-/** Changed annexed paths, the files of keys whose location changed, and the paths left over from failed runs. */
-async function targetPaths(dir: string, state: SyncState, head: string, keys: Set<string>): Promise<Map<string, string | undefined>> {
+/**
+ * The paths left over from failed runs, the changed annexed paths, and every
+ * path of every key concerned: the keys of changed and removed paths and the
+ * keys whose location log or metadata changed. sync --content decides a
+ * key's drop on all its paths, so each of them is re-checked.
+ */
+async function targetPaths(dir: string, state: SyncState, head: string, tree: TreeChanges, keys: Set<string>): Promise<Map<string, string | undefined>> {
   const target = new Map<string, string | undefined>();
   for (const path of state.pending) target.set(path, undefined);
-  const changed = await changedAnnexedPaths(dir, state.head!, head);
-  for (const [path, key] of changed) {
+  for (const [path, key] of tree.paths) {
     target.set(path, key);
-    keys.delete(key);
+    keys.add(key);
   }
+  for (const key of tree.oldKeys) keys.add(key);
   for (const [path, key] of await pathsForKeys(dir, head, keys)) target.set(path, key);
   return target;
 }
