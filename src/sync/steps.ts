@@ -1,10 +1,11 @@
 /**
  * Which git-annex commands reproduce what `git annex sync --content` does
  * for a file (Command/Sync.hs syncFile, 10.20230126), in the order it does
- * it: get what this repository wants, send each key-value remote what it
+ * it: export the tracking branch to each export remote (seekExportContent
+ * runs first: content that arrives in the same sync is exported by the next
+ * one), get what this repository wants, send each key-value remote what it
  * wants, then drop — from the remotes first, then here (Annex/Drop.hs
- * handleDropsFrom) — and last export the tracking branch to each export
- * remote (seekExportContent). Pure.
+ * handleDropsFrom). Pure.
  */
 import type { AnnexRemote } from "../git/remotes.js";
 import type { BranchPolicy } from "./wanted.js";
@@ -48,13 +49,13 @@ export function transferSteps(remotes: readonly AnnexRemote[], policy: BranchPol
   const auto = (uuid: string | undefined) => (uuid !== undefined && withWanted.has(uuid) ? ["--auto", "--numcopies=1"] : []);
   const hereWants = here !== undefined && withWanted.has(here);
   return [
+    ...exportSteps(targets.filter(isExport)),
     { step: "get", args: ["get", ...JOURNAL_ONLY, ...hidden, ...auto(here)] },
     ...keyValue.filter((r) => !r.readonly).map((r): Step => ({ step: "copy", remote: r.name, args: ["copy", ...JOURNAL_ONLY, ...auto(r.uuid), "--to", r.name] })),
     ...keyValue
       .filter((r) => withWanted.has(r.uuid!))
       .map((r): Step => ({ step: "drop", remote: r.name, args: ["drop", ...JOURNAL_ONLY, "--auto", "--from", r.name] })),
     ...(hereWants ? [{ step: "drop" as const, args: ["drop", ...JOURNAL_ONLY, "--auto"] }] : []),
-    ...exportSteps(targets.filter(isExport)),
   ];
 }
 

@@ -102,10 +102,10 @@ describe("transferSteps", () => {
     const remotes = [remote("origin"), remote("ex", { url: undefined, trackingBranch: "main" }), remote("ex2", { url: undefined }), remote("ro", { url: undefined, trackingBranch: "main", push: false })];
     const steps = transferSteps(remotes, policy(["uuid-here", "uuid-ex"], ["uuid-ex", "uuid-ex2", "uuid-ro"]), "uuid-here");
     expect(steps.map((s) => [s.step, s.remote, s.args.join(" ")])).toEqual([
+      ["export", "ex", "export -c annex.alwayscommit=false main --to ex"],
       ["get", undefined, "get -c annex.alwayscommit=false -c remote.ex.annex-ignore=true -c remote.ex2.annex-ignore=true -c remote.ro.annex-ignore=true --auto --numcopies=1"],
       ["copy", "origin", "copy -c annex.alwayscommit=false --to origin"],
       ["drop", undefined, "drop -c annex.alwayscommit=false --auto"],
-      ["export", "ex", "export -c annex.alwayscommit=false main --to ex"],
     ]);
   });
 });
