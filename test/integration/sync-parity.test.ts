@@ -13,6 +13,8 @@ import { addInA, buildWorld, differences, inBothA, snapshot, syncClones, twinWor
 let box: AnnexSandbox;
 const savedEnv = { ...process.env };
 let serial = 0;
+/** Twin worlds take a dozen git-annex runs a step: room for a loaded machine. */
+const TIMEOUT = 300_000;
 
 beforeAll(async () => {
   box = await createAnnexSandbox("gax-parity-");
@@ -55,7 +57,7 @@ describe("the targeted scan ends where git annex sync --content ends", () => {
     await addInA(box, worlds, "x.skip", "x\n");
     await step(worlds, "after x.skip reached only the store", [["annex", "copy", "--quiet", "--to", "store", "x.skip"], ["annex", "drop", "--quiet", "--force", "x.skip"], SYNC_A]);
     expect(await present(worlds[0])).not.toContain("x.skip");
-  });
+  }, TIMEOUT);
 
   it("2. drops from the remotes come before the drop here", async () => {
     const wanted = ["wanted", "here", "include=*.want"];
@@ -65,7 +67,7 @@ describe("the targeted scan ends where git annex sync --content ends", () => {
     await step(worlds, "after A dropped f.want", [["annex", "drop", "--quiet", "f.want"], SYNC_A]);
     await step(worlds, "after f.want became f.txt", [["mv", "f.want", "f.txt"], ["commit", "--quiet", "-m", "mv"], SYNC_A]);
     expect(await present(worlds[0])).toContain("f.txt");
-  });
+  }, TIMEOUT);
 
   it("3. a change of a key's metadata re-checks its files", async () => {
     const worlds = await twins({ clones: [{ name: "b", annex: [["wanted", "here", "metadata=tag=keep"]] }] });
@@ -76,7 +78,7 @@ describe("the targeted scan ends where git annex sync --content ends", () => {
     expect(await present(worlds[0])).toContain("m.txt");
     await step(worlds, "after m.txt was untagged", [["annex", "metadata", "--quiet", "-u", "keep", "m.txt"], SYNC_A]);
     expect(await present(worlds[0])).not.toContain("m.txt");
-  });
+  }, TIMEOUT);
 
   it("4. when one path of a key goes, its other paths are re-checked", async () => {
     const worlds = await twins({ clones: [{ name: "b", annex: [["wanted", "here", "include=sub/*"]] }] });
@@ -87,7 +89,7 @@ describe("the targeted scan ends where git annex sync --content ends", () => {
     await step(worlds, "after an unrelated change", [UNRELATED, SYNC_A]);
     await step(worlds, "after sub/a.txt was removed", [["rm", "--quiet", "sub/a.txt"], ["commit", "--quiet", "-m", "rm"], SYNC_A]);
     expect(await present(worlds[0])).toEqual([]);
-  });
+  }, TIMEOUT);
 
   it("5. an export remote with a tracking branch is exported to, not copied to", async () => {
     const worlds = await twins({ exportRemote: true, annexInA: [["wanted", "ex", "include=*.want"]], clones: [{ name: "b", annex: [], tracksExport: true }] });
@@ -103,5 +105,5 @@ describe("the targeted scan ends where git annex sync --content ends", () => {
     const log = worlds[0].logs.get("b")!.join("\n");
     expect(log).toMatch(/sent 2 \(ex 2\)/);
     expect(log).not.toMatch(/use git-annex export/);
-  });
+  }, TIMEOUT);
 });
