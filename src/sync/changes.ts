@@ -42,14 +42,14 @@ export async function changedAnnexedPaths(repo: string, oldCommit: string, newCo
   return found;
 }
 
-interface Blob {
+export interface Blob {
   mode: string;
   id: string;
   path: string;
 }
 
 /** Path → key of the blobs that are git-annex symlinks or pointer files. */
-async function annexedBlobs(repo: string, blobs: Blob[]): Promise<AnnexedPaths> {
+export async function annexedBlobs(repo: string, blobs: Blob[]): Promise<AnnexedPaths> {
   const found: AnnexedPaths = new Map();
   const links = blobs.filter((b) => b.mode === SYMLINK);
   const pointers = await smallBlobs(repo, blobs.filter((b) => REGULAR.has(b.mode)));

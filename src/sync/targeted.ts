@@ -5,8 +5,8 @@
  */
 import { listAnnexRemotes } from "../git/remotes.js";
 import type { Logger } from "../log.js";
-import { changedAnnexedPaths, changedLocationKeys, type TreeChanges } from "./changes.js";
-import { pathsForKeys } from "./key-paths.js";
+import { annexedBlobs, changedAnnexedPaths, changedLocationKeys, type TreeChanges } from "./changes.js";
+import { listTree, pathsForKeysIn } from "./key-paths.js";
 import { planScan, type ScanPlan } from "./plan.js";
 import { formatSummary, type TransferProgress } from "./progress.js";
 import type { ProgressSink } from "./progress-line.js";
@@ -103,19 +103,26 @@ async function decide(
 
 /**
  * The paths left over from failed runs, the changed annexed paths, and every
- * path of every key concerned: the keys of changed and removed paths and the
- * keys whose location log or metadata changed. sync --content decides a
- * key's drop on all its paths, so each of them is re-checked.
+ * path of every key concerned: the keys of changed, removed and left-over
+ * paths and the keys whose location log or metadata changed. sync --content
+ * decides a key's drop on all its paths, so each of them is re-checked. A
+ * left-over path that is no longer an annexed file has nothing to move.
  */
-async function targetPaths(dir: string, state: SyncState, head: string, tree: TreeChanges, keys: Set<string>): Promise<Map<string, string | undefined>> {
-  const target = new Map<string, string | undefined>();
-  for (const path of state.pending) target.set(path, undefined);
+async function targetPaths(dir: string, state: SyncState, head: string, tree: TreeChanges, keys: Set<string>): Promise<Map<string, string>> {
+  const target = new Map<string, string>();
   for (const [path, key] of tree.paths) {
     target.set(path, key);
     keys.add(key);
   }
   for (const key of tree.oldKeys) keys.add(key);
-  for (const [path, key] of await pathsForKeys(dir, head, keys)) target.set(path, key);
+  const pending = new Set(state.pending.filter((path) => !target.has(path)));
+  if (keys.size === 0 && pending.size === 0) return target;
+  const entries = await listTree(dir, head);
+  for (const [path, key] of await annexedBlobs(dir, entries.filter((e) => pending.has(e.path)))) {
+    target.set(path, key);
+    keys.add(key);
+  }
+  for (const [path, key] of pathsForKeysIn(entries, keys)) target.set(path, key);
   return target;
 }
 

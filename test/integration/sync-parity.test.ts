@@ -106,4 +106,23 @@ describe("the targeted scan ends where git annex sync --content ends", () => {
     expect(log).toMatch(/sent 2 \(ex 2\)/);
     expect(log).not.toMatch(/use git-annex export/);
   }, TIMEOUT);
+
+  it("a full scan's drops from a remote write no 'not present' line for content it never had", async () => {
+    const spec: WorldSpec = { annexInA: [["wanted", "store", "include=*.want"]], clones: [{ name: "b", annex: [["wanted", "here", "include=*.want"]] }] };
+    serial++;
+    const listener = await buildWorld(box, join(box.root, `w${serial}-listener`), spec);
+    for (const name of ["n1.txt", "n2.want", "sub/n3.txt"]) await box.addAnnexedFile(listener.a, name, `${name}\n`);
+    await box.git(listener.a, ["annex", "sync", "--quiet", "--content"]);
+    const twin = await twinWorld(box, listener, join(box.root, `w${serial}-twin`));
+    await syncAll(listener, twin);
+    const store = await box.gitOut(listener.a, ["config", "remote.store.annex-uuid"]);
+    const absentLines = async (world: World) => {
+      const found = await box.git(world.clones[0]!.dir, ["grep", "-h", "-e", ` 0 ${store}$`, "git-annex", "--", "*.log"]).catch(() => undefined);
+      return found?.stdout.split("\n").filter(Boolean).length ?? 0;
+    };
+    expect(await absentLines(twin)).toBe(0);
+    expect(await absentLines(listener)).toBe(0);
+    expect(listener.logs.get("b")!.join("\n")).toMatch(/full transfer scan/);
+    expect(await differences(box, listener, twin, "after the first sync")).toEqual([]);
+  }, TIMEOUT);
 });
