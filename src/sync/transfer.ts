@@ -47,7 +47,7 @@ export async function runTransfers(repo: string, target: TransferTarget, options
   const failed = new Set<string>();
   const [here, policy] = await Promise.all([options.here ?? annexUuidOf(repo), readBranchPolicy(repo)]);
   const steps = transferSteps(options.remotes, policy, here);
-  // Files each remote received in this run (journalled, not yet in the branch's location logs).
+  // Files each remote received or was found to have in this run (journalled, not yet in the branch's location logs).
   const sentTo = new Map<string, Set<string>>();
   const inputs = stepInputs(repo, target, options, sentTo);
   for (const step of steps) {
@@ -57,7 +57,11 @@ export async function runTransfers(repo: string, target: TransferTarget, options
       // A drop that numcopies forbids is not a failure to retry: sync --content leaves it too.
       if (!result.success) {
         if (step.step !== "drop") failed.add(result.file ?? result.key ?? "?");
-      } else if (moved(step, result)) count(summary, step, result, sentTo);
+        continue;
+      }
+      // A copy that found the content already there journals it as there too.
+      if (step.step === "copy" && result.file) sentTo.set(step.remote!, (sentTo.get(step.remote!) ?? new Set()).add(result.file));
+      if (moved(step, result)) count(summary, step);
     }
   }
   summary.failed = [...failed].sort();
@@ -103,13 +107,10 @@ function moved(step: Step, result: BatchResult): boolean {
   return true;
 }
 
-function count(summary: TransferSummary, step: Step, result: BatchResult, sentTo: Map<string, Set<string>>): void {
+function count(summary: TransferSummary, step: Step): void {
   if (step.step === "get") summary.got++;
   else if (step.step === "drop") summary.dropped++;
-  else {
-    summary.sent[step.remote!] = (summary.sent[step.remote!] ?? 0) + 1;
-    if (result.file) sentTo.set(step.remote!, (sentTo.get(step.remote!) ?? new Set()).add(result.file));
-  }
+  else summary.sent[step.remote!] = (summary.sent[step.remote!] ?? 0) + 1;
 }
 
 type Outcome = ReturnType<typeof parseJsonResults>;
