@@ -123,6 +123,18 @@ describe("batch results, progress and state", () => {
       { file: "b", key: "K2", success: false, command: "get" },
     ]);
   });
+  it("keeps the note that tells a transfer from content that was already there", () => {
+    const out = [
+      `{"command":"copy","file":"a","key":"K1","note":"to store...","success":true}`,
+      `{"command":"copy","file":"b","key":"K2","success":true}`,
+      `{"command":"export ex","file":"c","input":[],"success":true}`,
+    ].join("\n");
+    expect(parseJsonResults(out)).toEqual([
+      { file: "a", key: "K1", success: true, command: "copy", note: "to store..." },
+      { file: "b", key: "K2", success: true, command: "copy" },
+      { file: "c", key: undefined, success: true, command: "export ex" },
+    ]);
+  });
   it("formats progress and the run's summary line", () => {
     expect(formatProgress({ step: "copy", remote: "s3", filesDone: 3, filesTotal: 10, bytesDone: 1536, bytesTotal: 3 * 1024 * 1024 })).toBe(
       "copy to s3: 3/10 files, 1.5 KiB/3.0 MiB",
