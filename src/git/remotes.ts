@@ -18,6 +18,12 @@ export interface AnnexRemote {
   ignore: boolean;
   /** `remote.<name>.annex-pull` is not false. */
   pull: boolean;
+  /** `remote.<name>.annex-push` is not false (undefined: not set, true). */
+  push?: boolean;
+  /** `remote.<name>.annex-readonly` is true. */
+  readonly?: boolean;
+  /** `remote.<name>.annex-tracking-branch`: what `sync --content` exports to an export remote. */
+  trackingBranch?: string;
 }
 
 /**
@@ -102,6 +108,15 @@ function applySetting(remote: AnnexRemote, variable: string, value: string | nul
       break;
     case "annex-pull":
       remote.pull = parseGitBoolean(value) ?? remote.pull;
+      break;
+    case "annex-push":
+      remote.push = parseGitBoolean(value) ?? remote.push;
+      break;
+    case "annex-readonly":
+      remote.readonly = parseGitBoolean(value) ?? remote.readonly;
+      break;
+    case "annex-tracking-branch":
+      remote.trackingBranch = value === null || value === "" ? undefined : value;
       break;
   }
 }

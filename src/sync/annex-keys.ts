@@ -73,6 +73,17 @@ export function keyFromLocationLogPath(path: string): string | undefined {
  * numcopies/mincopies, `git annex config`). When one of them changes, the
  * answer may change for every file, so only a full scan is correct.
  */
+/**
+ * The per-key logs whose change can change what a repository wants of the
+ * key: where its content is (`.log`) and its metadata (`.log.met`), which
+ * `metadata=` preferred content expressions match on. The others (`.log.web`,
+ * `.log.rmt`, `.log.cnk`, …) say how to reach content, not whether to move it.
+ */
+export function keyFromWantednessLogPath(path: string): string | undefined {
+  const match = /^([0-9a-f]{3}\/[0-9a-f]{3}\/[^/]+)\.met$/.exec(path);
+  return keyFromLocationLogPath(match ? match[1]! : path);
+}
+
 const POLICY_LOGS = new Set([
   "preferred-content.log",
   "required-content.log",

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { git } from "../git/run.js";
 import { encodeKeyFile, hashDirLower, hashDirMixed, linkTargetsFor } from "./annex-keys.js";
-import { parseLsTree } from "./git-output.js";
+import { parseLsTree, type TreeEntry } from "./git-output.js";
 
 /** The blob id git gives `content` (sha1, or sha256 in a sha256 repository). */
 export function blobId(content: string, algorithm: "sha1" | "sha256"): string {
@@ -45,13 +45,16 @@ function hashDirsOf(keys: Iterable<string>): Map<string, string[]> {
   return dirs;
 }
 
-/** Path → key for the files of `commit` whose key is one of `keys`. */
-export async function pathsForKeys(repo: string, commit: string, keys: ReadonlySet<string>): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  if (keys.size === 0) return found;
+/** The files of `commit`: one `git ls-tree -r`, shared by the lookups below. */
+export async function listTree(repo: string, commit: string): Promise<TreeEntry[]> {
   const listing = await git(repo, ["ls-tree", "-r", "-z", "--full-tree", commit]);
-  const entries = parseLsTree(listing.stdout).filter((e) => e.type === "blob");
-  if (entries.length === 0) return found;
+  return parseLsTree(listing.stdout).filter((e) => e.type === "blob");
+}
+
+/** Path → key for the files of a tree listing whose key is one of `keys`. */
+export function pathsForKeysIn(entries: readonly TreeEntry[], keys: ReadonlySet<string>): Map<string, string> {
+  const found = new Map<string, string>();
+  if (keys.size === 0 || entries.length === 0) return found;
   const maxDepth = entries.reduce((deepest, e) => Math.max(deepest, e.path.split("/").length - 1), 0);
   const algorithm = entries[0]!.id.length === 64 ? "sha256" : "sha1";
   const byBlob = candidateBlobs(hashDirsOf(keys), maxDepth, algorithm);
@@ -60,4 +63,10 @@ export async function pathsForKeys(repo: string, commit: string, keys: ReadonlyS
     if (key !== undefined) found.set(entry.path, key);
   }
   return found;
+}
+
+/** Path → key for the files of `commit` whose key is one of `keys`. */
+export async function pathsForKeys(repo: string, commit: string, keys: ReadonlySet<string>): Promise<Map<string, string>> {
+  if (keys.size === 0) return new Map();
+  return pathsForKeysIn(await listTree(repo, commit), keys);
 }

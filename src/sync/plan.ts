@@ -19,7 +19,7 @@ export interface PlanFacts {
   annexFastForward: boolean;
   /** Remote-tracking refs whose remembered tip is not an ancestor of the fetched one. */
   rewrittenRefs: readonly string[];
-  /** The git-annex branch changed preferred content, groups, trust or numcopies. */
+  /** The git-annex branch changed preferred content, groups, trust or numcopies, or a .gitattributes changed. */
   policyChanged: boolean;
 }
 
@@ -35,7 +35,7 @@ export function planScan(facts: PlanFacts): ScanPlan {
   }
   if (!facts.headFastForward) return { kind: "full", reason: "the branch diverged from the last synced commit" };
   if (!facts.annexFastForward) return { kind: "full", reason: "the git-annex branch was rewritten" };
-  if (facts.policyChanged) return { kind: "full", reason: "preferred content, groups, trust or numcopies changed" };
+  if (facts.policyChanged) return { kind: "full", reason: "preferred content, groups, trust, numcopies or a .gitattributes changed" };
   if (facts.now - state.lastFullScan >= facts.fullScanEveryMs) {
     return { kind: "full", reason: `periodic full scan (last one ${Math.round((facts.now - state.lastFullScan) / 1000)} s ago)` };
   }

@@ -3,7 +3,7 @@
  * whoever shows it (a terminal line, a log) is passed in.
  */
 
-export type TransferStep = "get" | "copy" | "drop";
+export type TransferStep = "get" | "copy" | "drop" | "export";
 
 export interface TransferProgress {
   step: TransferStep;
@@ -28,7 +28,7 @@ export function formatBytes(bytes: number): string {
 }
 
 export function formatProgress(p: TransferProgress): string {
-  const what = p.step === "copy" ? `copy to ${p.remote ?? "?"}` : p.remote !== undefined ? `${p.step} from ${p.remote}` : p.step;
+  const what = p.step === "copy" || p.step === "export" ? `${p.step} to ${p.remote ?? "?"}` : p.remote !== undefined ? `${p.step} from ${p.remote}` : p.step;
   const bytes = p.bytesTotal > 0 ? `, ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}` : "";
   return `${what}: ${p.filesDone}/${p.filesTotal} files${bytes}`;
 }
@@ -75,6 +75,10 @@ export interface BatchResult {
   file: string | undefined;
   key: string | undefined;
   success: boolean;
+  /** "export ex", "get", …: the command as git-annex names it. */
+  command?: string;
+  /** "from R..." / "to R..." when content moved. */
+  note?: string;
 }
 
 /**
@@ -86,7 +90,7 @@ export function parseJsonResults(stdout: string): BatchResult[] {
   const results: BatchResult[] = [];
   for (const line of stdout.split("\n")) {
     if (!line.startsWith("{")) continue;
-    let value: { file?: unknown; key?: unknown; success?: unknown };
+    let value: { file?: unknown; key?: unknown; success?: unknown; command?: unknown; note?: unknown };
     try {
       value = JSON.parse(line) as typeof value;
     } catch {
@@ -97,6 +101,8 @@ export function parseJsonResults(stdout: string): BatchResult[] {
       file: typeof value.file === "string" ? value.file : undefined,
       key: typeof value.key === "string" ? value.key : undefined,
       success: value.success,
+      ...(typeof value.command === "string" ? { command: value.command } : {}),
+      ...(typeof value.note === "string" ? { note: value.note } : {}),
     });
   }
   return results;

@@ -5,8 +5,8 @@
  */
 import { listAnnexRemotes } from "../git/remotes.js";
 import type { Logger } from "../log.js";
-import { changedAnnexedPaths, changedLocationKeys } from "./changes.js";
-import { pathsForKeys } from "./key-paths.js";
+import { annexedBlobs, changedAnnexedPaths, changedLocationKeys, type TreeChanges } from "./changes.js";
+import { listTree, pathsForKeysIn } from "./key-paths.js";
 import { planScan, type ScanPlan } from "./plan.js";
 import { formatSummary, type TransferProgress } from "./progress.js";
 import type { ProgressSink } from "./progress-line.js";
@@ -94,21 +94,35 @@ async function decide(
   const annexFastForward = await ancestry(state.annexTip, after.annexTip);
   const rewritten = await rewrittenRefs(ancestry, state.remotes, after.remotes);
   const location = annexFastForward ? await changedLocationKeys(dir, state.annexTip, after.annexTip) : undefined;
-  const plan = planScan({ ...base, headFastForward, annexFastForward, rewrittenRefs: rewritten, policyChanged: location?.policyChanged ?? false });
-  if (plan.kind === "full" || location === undefined) return full(plan);
-  return { plan, target: await targetPaths(dir, state, after.head, location.keys) };
+  const tree = headFastForward ? await changedAnnexedPaths(dir, state.head, after.head) : undefined;
+  const policyChanged = (location?.policyChanged ?? false) || (tree?.attributesChanged ?? false);
+  const plan = planScan({ ...base, headFastForward, annexFastForward, rewrittenRefs: rewritten, policyChanged });
+  if (plan.kind === "full" || location === undefined || tree === undefined) return full(plan);
+  return { plan, target: await targetPaths(dir, state, after.head, tree, location.keys) };
 }
 
-/** Changed annexed paths, the files of keys whose location changed, and the paths left over from failed runs. */
-async function targetPaths(dir: string, state: SyncState, head: string, keys: Set<string>): Promise<Map<string, string | undefined>> {
-  const target = new Map<string, string | undefined>();
-  for (const path of state.pending) target.set(path, undefined);
-  const changed = await changedAnnexedPaths(dir, state.head!, head);
-  for (const [path, key] of changed) {
+/**
+ * The paths left over from failed runs, the changed annexed paths, and every
+ * path of every key concerned: the keys of changed, removed and left-over
+ * paths and the keys whose location log or metadata changed. sync --content
+ * decides a key's drop on all its paths, so each of them is re-checked. A
+ * left-over path that is no longer an annexed file has nothing to move.
+ */
+async function targetPaths(dir: string, state: SyncState, head: string, tree: TreeChanges, keys: Set<string>): Promise<Map<string, string>> {
+  const target = new Map<string, string>();
+  for (const [path, key] of tree.paths) {
     target.set(path, key);
-    keys.delete(key);
+    keys.add(key);
   }
-  for (const [path, key] of await pathsForKeys(dir, head, keys)) target.set(path, key);
+  for (const key of tree.oldKeys) keys.add(key);
+  const pending = new Set(state.pending.filter((path) => !target.has(path)));
+  if (keys.size === 0 && pending.size === 0) return target;
+  const entries = await listTree(dir, head);
+  for (const [path, key] of await annexedBlobs(dir, entries.filter((e) => pending.has(e.path)))) {
+    target.set(path, key);
+    keys.add(key);
+  }
+  for (const [path, key] of pathsForKeysIn(entries, keys)) target.set(path, key);
   return target;
 }
 

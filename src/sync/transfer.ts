@@ -1,9 +1,10 @@
 /**
  * The transfers `git annex sync --content` makes, for a given set of paths
  * or for the whole tree: get what this repository wants, copy to each
- * content remote what it wants, drop here what is no longer wanted (numcopies
- * permitting). `--auto` makes git-annex itself apply preferred content,
- * numcopies and annex-ignore. Paths go in bounded batches on stdin, one
+ * content remote what it wants, drop what is no longer wanted (numcopies
+ * permitting) from the remotes and then here, export to export remotes (see
+ * steps.ts). `--auto` makes git-annex itself apply preferred content and
+ * annex-ignore. Paths go in bounded batches on stdin, one
  * process per step and batch, never one per file; copy and drop leave out
  * the paths whose content is certainly not here (see presence.ts).
  *
@@ -20,11 +21,13 @@ import { annex, git } from "../git/run.js";
 import type { AnnexRemote } from "../git/remotes.js";
 import { keySize } from "./annex-keys.js";
 import { pathsWithoutContent } from "./presence.js";
-import { contentLocations, uuidsWithPreferredContent } from "./wanted.js";
-import { emptySummary, parseJsonResults, type TransferProgress, type TransferStep, type TransferSummary } from "./progress.js";
+import { transferSteps, type Step } from "./steps.js";
+import { contentLocations, readBranchPolicy } from "./wanted.js";
+import { emptySummary, parseJsonResults, type BatchResult, type TransferProgress, type TransferSummary } from "./progress.js";
 
 /** Path → key, or "all" for a full scan. */
 export type TransferTarget = ReadonlyMap<string, string | undefined> | "all";
+export { transferSteps } from "./steps.js";
 
 export interface TransferOptions {
   /** All remotes of the repository, with their git-annex settings. */
@@ -39,82 +42,75 @@ export interface TransferOptions {
   here?: string | undefined;
 }
 
-interface Step {
-  step: TransferStep;
-  remote?: string;
-  args: string[];
-}
-
-/**
- * Content moves only with remotes that `git annex sync --content` would use:
- * with an annex UUID, annex-sync not false, annex-ignore not true. A remote
- * with annex-sync=false is hidden from `get` through `-c …annex-ignore=true`.
- *
- * `--auto` is what sync --content does only for a repository with a
- * preferred content expression (`withWanted`: their UUIDs, `here` ours).
- * Without one, sync --content treats the repository as wanting everything
- * (Annex/Wanted.hs with its default True): it gets or sends every file and
- * never drops — while `get --auto` would only get, and `drop --auto` would
- * drop, by numcopies. So: plain get / copy there, no drop, and drops from a
- * remote (as sync --content also makes) only where it has an expression.
- */
-export function transferSteps(remotes: readonly AnnexRemote[], withWanted: ReadonlySet<string> = new Set(), here?: string): Step[] {
-  const hidden = remotes.filter((r) => r.uuid !== undefined && !r.sync).flatMap((r) => ["-c", `remote.${r.name}.annex-ignore=true`]);
-  const targets = remotes.filter((r) => r.uuid !== undefined && r.sync && !r.ignore);
-  const journalOnly = ["-c", "annex.alwayscommit=false"];
-  const auto = (uuid: string | undefined) => (uuid !== undefined && withWanted.has(uuid) ? ["--auto"] : []);
-  const hereWants = here !== undefined && withWanted.has(here);
-  return [
-    { step: "get", args: ["get", ...journalOnly, ...hidden, ...auto(here)] },
-    ...targets.map((r): Step => ({ step: "copy", remote: r.name, args: ["copy", ...journalOnly, ...auto(r.uuid), "--to", r.name] })),
-    ...(hereWants ? [{ step: "drop" as const, args: ["drop", ...journalOnly, "--auto"] }] : []),
-    ...targets
-      .filter((r) => withWanted.has(r.uuid!))
-      .map((r): Step => ({ step: "drop", remote: r.name, args: ["drop", ...journalOnly, "--auto", "--from", r.name] })),
-  ];
-}
-
 export async function runTransfers(repo: string, target: TransferTarget, options: TransferOptions): Promise<TransferSummary> {
   const summary = emptySummary();
   const failed = new Set<string>();
-  let withContent: ReadonlyMap<string, string | undefined> | undefined;
-  const [here, withWanted] = await Promise.all([options.here ?? annexUuidOf(repo), uuidsWithPreferredContent(repo)]);
-  const steps = transferSteps(options.remotes, withWanted, here);
-  // Files each remote received in this run (journalled, not yet in the branch's location logs).
+  const [here, policy] = await Promise.all([options.here ?? annexUuidOf(repo), readBranchPolicy(repo)]);
+  const steps = transferSteps(options.remotes, policy, here);
+  // Files each remote received or was found to have in this run (journalled, not yet in the branch's location logs).
   const sentTo = new Map<string, Set<string>>();
-  let locations: Map<string, Set<string>> | undefined;
+  const inputs = stepInputs(repo, target, options, sentTo);
   for (const step of steps) {
     if (options.signal?.aborted) break;
-    let done: Outcome;
-    if (target === "all") done = await runWhole(repo, step, options);
-    else if (step.step === "get") done = await runBatches(repo, step, target, options);
-    else if (step.step === "drop" && step.remote !== undefined) {
-      // A drop from a remote concerns the remote's copy, whatever is here:
-      // only paths whose content it has (git-annex goes by the same logs).
-      locations ??= await contentLocations(repo, [...target.values()].filter((k): k is string => k !== undefined));
-      const uuid = options.remotes.find((r) => r.name === step.remote)?.uuid;
-      const sent = sentTo.get(step.remote) ?? new Set<string>();
-      const there = [...target].filter(([file, key]) => key === undefined || sent.has(file) || (uuid !== undefined && locations!.get(key)?.has(uuid)));
-      done = await runBatches(repo, step, new Map(there), options);
-    } else {
-      // After the get: what it fetched is here now.
-      withContent ??= await withoutAbsent(target, options.gitDir);
-      done = await runBatches(repo, step, withContent, options);
-    }
+    const done = target === "all" || step.step === "export" ? await runWhole(repo, step, options) : await runBatches(repo, step, await inputs(step), options);
     for (const result of done) {
       // A drop that numcopies forbids is not a failure to retry: sync --content leaves it too.
       if (!result.success) {
         if (step.step !== "drop") failed.add(result.file ?? result.key ?? "?");
-      } else if (step.step === "get") summary.got++;
-      else if (step.step === "drop") summary.dropped++;
-      else {
-        summary.sent[step.remote!] = (summary.sent[step.remote!] ?? 0) + 1;
-        if (result.file) sentTo.set(step.remote!, (sentTo.get(step.remote!) ?? new Set()).add(result.file));
+        continue;
       }
+      // A copy that found the content already there journals it as there too.
+      if (step.step === "copy" && result.file) sentTo.set(step.remote!, (sentTo.get(step.remote!) ?? new Set()).add(result.file));
+      if (moved(step, result)) count(summary, step);
     }
   }
   summary.failed = [...failed].sort();
   return summary;
+}
+
+/**
+ * What a step of a targeted scan reads: the get all target paths; copy and
+ * drop here only those whose content is here after the get; a drop from a
+ * remote only those whose content the remote has by the location logs (or
+ * received in this run). git-annex goes by the same logs, and a drop --from
+ * of content the remote never had would still log it "not present".
+ */
+function stepInputs(repo: string, target: ReadonlyMap<string, string | undefined> | "all", options: TransferOptions, sentTo: Map<string, Set<string>>) {
+  let withContent: Promise<ReadonlyMap<string, string | undefined>> | undefined;
+  let locations: Promise<Map<string, Set<string>>> | undefined;
+  return async (step: Step): Promise<ReadonlyMap<string, string | undefined>> => {
+    if (target === "all") throw new Error("a full scan has no per-path input");
+    if (step.step === "get") return target;
+    if (step.step === "drop" && step.remote !== undefined) {
+      locations ??= contentLocations(repo, [...target.values()].filter((k): k is string => k !== undefined));
+      const where = await locations;
+      const uuid = options.remotes.find((r) => r.name === step.remote)?.uuid;
+      const sent = sentTo.get(step.remote) ?? new Set<string>();
+      return new Map([...target].filter(([file, key]) => key === undefined || sent.has(file) || (uuid !== undefined && where.get(key)?.has(uuid))));
+    }
+    withContent ??= withoutAbsent(target, options.gitDir);
+    return withContent;
+  };
+}
+
+/**
+ * Whether a successful result moved anything. `get` and `copy` also answer
+ * success for content already where it was going (a remote that had it
+ * without the location log knowing, say); only a transfer carries the
+ * "from R…" / "to R…" note. An export line is a file sent; its
+ * "unexport" lines are removals.
+ */
+function moved(step: Step, result: BatchResult): boolean {
+  if (step.step === "get") return result.note?.startsWith("from ") ?? false;
+  if (step.step === "copy") return result.note?.startsWith("to ") ?? false;
+  if (step.step === "export") return result.command?.startsWith("export") ?? false;
+  return true;
+}
+
+function count(summary: TransferSummary, step: Step): void {
+  if (step.step === "get") summary.got++;
+  else if (step.step === "drop") summary.dropped++;
+  else summary.sent[step.remote!] = (summary.sent[step.remote!] ?? 0) + 1;
 }
 
 type Outcome = ReturnType<typeof parseJsonResults>;
@@ -129,8 +125,15 @@ async function withoutAbsent(target: ReadonlyMap<string, string | undefined>, gi
   return absent.size === 0 ? target : new Map([...target].filter(([file]) => !absent.has(file)));
 }
 
+/**
+ * One process over the whole tree. A drop from a remote is limited to the
+ * files the remote has by the location logs (`--in`): drop --from would
+ * otherwise log every other file "not present" there, which sync --content
+ * does not.
+ */
 async function runWhole(repo: string, step: Step, options: TransferOptions): Promise<Outcome> {
-  const result = await annex(repo, [...step.args, "--json", "--json-error-messages"], { reject: false, signal: options.signal });
+  const only = step.step === "drop" && step.remote !== undefined ? ["--in", step.remote] : [];
+  const result = await annex(repo, [...step.args, ...only, "--json", "--json-error-messages"], { reject: false, signal: options.signal });
   const outcome = parseJsonResults(result.stdout);
   if (result.exitCode !== 0 && outcome.every((r) => r.success)) outcome.push({ file: `(${step.step} of the whole tree)`, key: undefined, success: false });
   return outcome;

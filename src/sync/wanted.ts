@@ -3,7 +3,8 @@
  * wanted`), read from the `git-annex` branch's preferred-content.log. Only
  * for those can `git annex drop --auto --from R` drop anything (without an
  * expression a repository wants everything), so only those cost a
- * git-annex process in the targeted scan.
+ * git-annex process in the targeted scan. Also which special remotes are
+ * export remotes (remote.log).
  */
 import { git } from "../git/run.js";
 import { encodeKeyFile, hashDirLower } from "./annex-keys.js";
@@ -25,9 +26,40 @@ export function parsePreferredContentLog(text: string): Set<string> {
   return new Set([...latest].filter(([, entry]) => entry.expression !== "").map(([uuid]) => uuid));
 }
 
-export async function uuidsWithPreferredContent(repo: string): Promise<Set<string>> {
-  const log = await git(repo, ["cat-file", "blob", "git-annex:preferred-content.log"], { reject: false });
-  return log.exitCode === 0 ? parsePreferredContentLog(log.stdout) : new Set();
+/**
+ * remote.log lines are `<uuid> field=value … timestamp=<seconds>s`; the
+ * latest line of a UUID wins. The special remotes whose config says
+ * `exporttree=yes` hold a tree of files, not keys: `git annex sync
+ * --content` exports to them and never copies or drops there (Command/Sync.hs
+ * splits the content remotes on exportTree).
+ */
+export function parseExportRemotes(text: string): Set<string> {
+  const latest = new Map<string, { at: number; exports: boolean }>();
+  for (const line of text.split("\n")) {
+    const fields = line.trim().split(/\s+/);
+    const at = /^(?:timestamp=)?(\d+(?:\.\d+)?)s$/.exec(fields.at(-1) ?? "")?.[1];
+    if (fields.length < 2 || at === undefined) continue;
+    const seen = latest.get(fields[0]!);
+    if (!seen || Number(at) >= seen.at) latest.set(fields[0]!, { at: Number(at), exports: fields.includes("exporttree=yes") });
+  }
+  return new Set([...latest].filter(([, entry]) => entry.exports).map(([uuid]) => uuid));
+}
+
+export interface BranchPolicy {
+  /** UUIDs with a preferred content expression. */
+  withWanted: Set<string>;
+  /** UUIDs of export remotes (exporttree=yes). */
+  exports: Set<string>;
+}
+
+/** preferred-content.log and remote.log of the `git-annex` branch (either may not exist yet). */
+export async function readBranchPolicy(repo: string): Promise<BranchPolicy> {
+  const read = async (name: string) => {
+    const blob = await git(repo, ["cat-file", "blob", `git-annex:${name}`], { reject: false });
+    return blob.exitCode === 0 ? blob.stdout : "";
+  };
+  const [preferred, remotes] = await Promise.all([read("preferred-content.log"), read("remote.log")]);
+  return { withWanted: parsePreferredContentLog(preferred), exports: parseExportRemotes(remotes) };
 }
 
 /**

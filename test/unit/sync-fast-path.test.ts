@@ -4,7 +4,9 @@ import { hashDirLower, hashDirMixed } from "../../src/sync/annex-keys.js";
 import { objectPaths } from "../../src/sync/presence.js";
 import { planFastPull, type FastPullFacts } from "../../src/sync/pull.js";
 import { transferSteps } from "../../src/sync/transfer.js";
-import { parseLocationLog, parseLogBatch, parsePreferredContentLog } from "../../src/sync/wanted.js";
+import { parseExportRemotes, parseLocationLog, parseLogBatch, parsePreferredContentLog } from "../../src/sync/wanted.js";
+
+const policy = (withWanted: Iterable<string>, exports: Iterable<string> = []) => ({ withWanted: new Set(withWanted), exports: new Set(exports) });
 
 const remote = (name: string, over: Partial<AnnexRemote> = {}): AnnexRemote => ({
   name,
@@ -74,35 +76,46 @@ describe("planFastPull", () => {
 
 describe("transferSteps", () => {
   it("journals location changes for the push to commit once, and hides annex-sync=false remotes from get", () => {
-    const all = new Set(["uuid-here", "uuid-origin", "uuid-lan", "uuid-dirremote", "uuid-gh"]);
-    const steps = transferSteps([remote("origin"), remote("lan", { sync: false }), remote("dirremote", { url: undefined }), remote("gh", { ignore: true })], all, "uuid-here");
+    const all = ["uuid-here", "uuid-origin", "uuid-lan", "uuid-dirremote", "uuid-gh"];
+    const steps = transferSteps([remote("origin"), remote("lan", { sync: false }), remote("dirremote", { url: undefined }), remote("gh", { ignore: true })], policy(all), "uuid-here");
     expect(steps.map((s) => [s.step, s.remote, s.args.join(" ")])).toEqual([
-      ["get", undefined, "get -c annex.alwayscommit=false -c remote.lan.annex-ignore=true --auto"],
-      ["copy", "origin", "copy -c annex.alwayscommit=false --auto --to origin"],
-      ["copy", "dirremote", "copy -c annex.alwayscommit=false --auto --to dirremote"],
-      ["drop", undefined, "drop -c annex.alwayscommit=false --auto"],
+      ["get", undefined, "get -c annex.alwayscommit=false -c remote.lan.annex-ignore=true --auto --numcopies=1"],
+      ["copy", "origin", "copy -c annex.alwayscommit=false --auto --numcopies=1 --to origin"],
+      ["copy", "dirremote", "copy -c annex.alwayscommit=false --auto --numcopies=1 --to dirremote"],
       ["drop", "origin", "drop -c annex.alwayscommit=false --auto --from origin"],
       ["drop", "dirremote", "drop -c annex.alwayscommit=false --auto --from dirremote"],
+      ["drop", undefined, "drop -c annex.alwayscommit=false --auto"],
     ]);
   });
 
   it("without a preferred content expression a repository wants everything, as sync --content has it: plain get/copy, no drop", () => {
-    const steps = transferSteps([remote("origin"), remote("dirremote", { url: undefined })], new Set(["uuid-dirremote"]), "uuid-here");
+    const steps = transferSteps([remote("origin"), remote("dirremote", { url: undefined })], policy(["uuid-dirremote"]), "uuid-here");
     expect(steps.map((s) => [s.step, s.remote, s.args.join(" ")])).toEqual([
       ["get", undefined, "get -c annex.alwayscommit=false"],
       ["copy", "origin", "copy -c annex.alwayscommit=false --to origin"],
-      ["copy", "dirremote", "copy -c annex.alwayscommit=false --auto --to dirremote"],
+      ["copy", "dirremote", "copy -c annex.alwayscommit=false --auto --numcopies=1 --to dirremote"],
       ["drop", "dirremote", "drop -c annex.alwayscommit=false --auto --from dirremote"],
+    ]);
+  });
+
+  it("exports the tracking branch to an export remote, never copies or drops there, and gets nothing from it", () => {
+    const remotes = [remote("origin"), remote("ex", { url: undefined, trackingBranch: "main" }), remote("ex2", { url: undefined }), remote("ro", { url: undefined, trackingBranch: "main", push: false })];
+    const steps = transferSteps(remotes, policy(["uuid-here", "uuid-ex"], ["uuid-ex", "uuid-ex2", "uuid-ro"]), "uuid-here");
+    expect(steps.map((s) => [s.step, s.remote, s.args.join(" ")])).toEqual([
+      ["export", "ex", "export -c annex.alwayscommit=false main --to ex"],
+      ["get", undefined, "get -c annex.alwayscommit=false -c remote.ex.annex-ignore=true -c remote.ex2.annex-ignore=true -c remote.ro.annex-ignore=true --auto --numcopies=1"],
+      ["copy", "origin", "copy -c annex.alwayscommit=false --to origin"],
+      ["drop", undefined, "drop -c annex.alwayscommit=false --auto"],
     ]);
   });
 });
 
 describe("drops from remotes (what sync --content also does)", () => {
-  it("drops --from only the sync remotes that have a preferred content expression", () => {
-    const steps = transferSteps([remote("origin"), remote("dirremote", { url: undefined }), remote("lan", { sync: false })], new Set(["uuid-here", "uuid-dirremote", "uuid-lan"]), "uuid-here");
+  it("drops --from only the sync remotes that have a preferred content expression, before dropping here", () => {
+    const steps = transferSteps([remote("origin"), remote("dirremote", { url: undefined }), remote("lan", { sync: false })], policy(["uuid-here", "uuid-dirremote", "uuid-lan"]), "uuid-here");
     expect(steps.filter((s) => s.step === "drop").map((s) => [s.remote, s.args.join(" ")])).toEqual([
-      [undefined, "drop -c annex.alwayscommit=false --auto"],
       ["dirremote", "drop -c annex.alwayscommit=false --auto --from dirremote"],
+      [undefined, "drop -c annex.alwayscommit=false --auto"],
     ]);
   });
 
@@ -127,5 +140,18 @@ describe("location logs (which remotes a drop --from concerns)", () => {
   it("reads cat-file --batch answers for names, missing ones included", () => {
     const text = "abc blob 16\n1700000000s 1 u1\nmore:path missing\ndef blob 0\n\n";
     expect(parseLogBatch(text, 3)).toEqual(["1700000000s 1 u1", undefined, ""]);
+  });
+});
+
+describe("export remotes", () => {
+  it("reads remote.log: exporttree=yes on the latest line of a UUID", () => {
+    const log = [
+      "u1 encryption=none exporttree=yes name=ex type=directory timestamp=1796053963.575010118s",
+      "u2 encryption=none name=store type=directory timestamp=1796053949.296717068s",
+      "u3 exporttree=yes name=old type=directory timestamp=10s",
+      "u3 name=old type=directory timestamp=20s",
+      "garbage",
+    ].join("\n");
+    expect(parseExportRemotes(log)).toEqual(new Set(["u1"]));
   });
 });

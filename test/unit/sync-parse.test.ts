@@ -5,6 +5,7 @@ import {
   isPolicyLogPath,
   keyFromLinkTarget,
   keyFromLocationLogPath,
+  keyFromWantednessLogPath,
   keyFromPointer,
   keySize,
 } from "../../src/sync/annex-keys.js";
@@ -41,6 +42,12 @@ describe("annex keys", () => {
     expect(keyFromLocationLogPath(`9c5/06e/${KEY}.log.web`)).toBeUndefined();
     expect(keyFromLocationLogPath("uuid.log")).toBeUndefined();
     expect(keyFromLocationLogPath(`9c5/06e/URL--http&c%%x.org%a.log`)).toBe("URL--http://x.org/a");
+  });
+  it("maps location and metadata logs to keys for the targeted scan, nothing else", () => {
+    expect(keyFromWantednessLogPath(`9c5/06e/${KEY}.log`)).toBe(KEY);
+    expect(keyFromWantednessLogPath(`9c5/06e/${KEY}.log.met`)).toBe(KEY);
+    expect(keyFromWantednessLogPath(`9c5/06e/${KEY}.log.web`)).toBeUndefined();
+    expect(keyFromWantednessLogPath("preferred-content.log")).toBeUndefined();
   });
   it("knows which top-level logs change what every repository wants", () => {
     expect(isPolicyLogPath("preferred-content.log")).toBe(true);
@@ -112,8 +119,20 @@ describe("batch results, progress and state", () => {
       "not json {",
     ].join("\n");
     expect(parseJsonResults(out)).toEqual([
-      { file: "a.wanted", key: "K1", success: true },
-      { file: "b", key: "K2", success: false },
+      { file: "a.wanted", key: "K1", success: true, command: "get" },
+      { file: "b", key: "K2", success: false, command: "get" },
+    ]);
+  });
+  it("keeps the note that tells a transfer from content that was already there", () => {
+    const out = [
+      `{"command":"copy","file":"a","key":"K1","note":"to store...","success":true}`,
+      `{"command":"copy","file":"b","key":"K2","success":true}`,
+      `{"command":"export ex","file":"c","input":[],"success":true}`,
+    ].join("\n");
+    expect(parseJsonResults(out)).toEqual([
+      { file: "a", key: "K1", success: true, command: "copy", note: "to store..." },
+      { file: "b", key: "K2", success: true, command: "copy" },
+      { file: "c", key: undefined, success: true, command: "export ex" },
     ]);
   });
   it("formats progress and the run's summary line", () => {
