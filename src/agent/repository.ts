@@ -101,6 +101,16 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
     gone = true;
     deps.onGone?.(reason);
   };
+  // Any git look-up may be the first to find the repository gone.
+  const goneAware = (hasObjects: (shas: string[]) => Promise<boolean>) => async (shas: string[]) => {
+    try {
+      return gone || (await hasObjects(shas));
+    } catch (error) {
+      if (!deps.isGone?.(error)) throw error;
+      markGone((error as Error).message);
+      return true;
+    }
+  };
   const requestSync = async (uuids: readonly string[] | undefined, reason: string) => {
     if (gone) return;
     let remotes: RemoteRef[];
@@ -136,7 +146,7 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
       else if (plan.sync === "some") scheduler.request(plan.remotes, plan.reason);
       else log.info(plan.reason);
     },
-    policy: () => loadPolicy(deps),
+    policy: () => loadPolicy({ ...deps, ...(deps.hasObjects ? { hasObjects: goneAware(deps.hasObjects) } : {}) }),
     idle: () => scheduler.idle(),
     stop: () => scheduler.stop(),
   };

@@ -118,7 +118,7 @@ describe("the targeted scan ends where git annex sync --content ends", () => {
     const store = await box.gitOut(listener.a, ["config", "remote.store.annex-uuid"]);
     const absentLines = async (world: World) => {
       const found = await box.git(world.clones[0]!.dir, ["grep", "-h", "-e", ` 0 ${store}$`, "git-annex", "--", "*.log"]).catch(() => undefined);
-      return found?.stdout.split("\n").filter(Boolean).length ?? 0;
+      return String(found?.stdout ?? "").split("\n").filter(Boolean).length;
     };
     expect(await absentLines(twin)).toBe(0);
     expect(await absentLines(listener)).toBe(0);
