@@ -1,5 +1,6 @@
 /** Setting up and looking: `configure`, `status`, `doctor`. */
 import path from "node:path";
+import { DEFAULTS, ENV_KEYS } from "../config/schema.js";
 import { UsageError } from "../errors.js";
 import { readStdin } from "../stdin.js";
 import { contextFrom, repoOption, type Register } from "./context.js";
@@ -24,7 +25,8 @@ export const configureCommand: Register = (y, signal) =>
         .option("password-stdin", { type: "boolean", describe: "read the password from stdin into a 0600 credentials file" })
         .option("check", { type: "boolean", describe: "log in with the result" })
         .example("$0 configure", "on a terminal: asks for the account, the password and the server, logs in, then saves")
-        .example("$0 configure --jid alice@example.org --password-stdin --check < pw", "from a script: checks the login, then saves"),
+        .example("$0 configure --jid alice@example.org --password-stdin --check < pw", "from a script: checks the login, then saves")
+        .epilogue(configurationKeys()),
     async (a) => {
       const { run, parseAssignment } = await import("../commands/configure.js");
       const set: Record<string, unknown> = Object.fromEntries((a.set ?? []).map((text) => parseAssignment(String(text))));
@@ -47,6 +49,13 @@ export const configureCommand: Register = (y, signal) =>
       });
     },
   );
+
+/** The keys a file may hold, and the environment variable of each that has one. */
+function configurationKeys(): string {
+  const variable = Object.fromEntries(Object.entries(ENV_KEYS).map(([name, key]) => [key, name]));
+  const lines = Object.keys(DEFAULTS).map((key) => `  ${key.padEnd(17)}${variable[key] ?? ""}`);
+  return ["Configuration keys (--set KEY=VALUE) and their environment variables:", ...lines].join("\n");
+}
 
 /** The first line of `text`: a password piped in, with or without its newline. */
 function firstLine(text: string, flag: string): string {
