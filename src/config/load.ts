@@ -12,7 +12,7 @@ import { cosmiconfig, defaultLoaders } from "cosmiconfig";
 import { ConfigError } from "../errors.js";
 import { GIT_DIR_PLACES, MODULE, REPO_PLACES, USER_PLACES, userConfigDir } from "./places.js";
 import { hasCachedScramKeys, scramCachePath } from "../state/scram-cache.js";
-import { environmentLayers, jidDomain, parseConfig, type Config, type ConfigLayer } from "./schema.js";
+import { environmentLayers, jidDomain, parseConfigWithSources, type Config, type ConfigLayer, type ConfigSources } from "./schema.js";
 
 export { userConfigDir, userStateDir } from "./places.js";
 
@@ -29,6 +29,8 @@ export interface LoadedConfig {
   ignored: string[];
   /** Directory the user-level configuration lives in. */
   userDir: string;
+  /** Where each value came from: a file, "environment variable GIT_ANNEX_XMPP_…", "command line"; absent: the default. */
+  sources: ConfigSources;
 }
 
 export interface LoadOptions {
@@ -150,7 +152,8 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     const values = Object.fromEntries(Object.entries(options.overrides).filter(([, v]) => v !== undefined));
     layers.push({ source: "command line", values });
   }
-  return { config: parseConfig(layers), files: found.map((l) => l.source), ignored, userDir };
+  const { config, sources } = parseConfigWithSources(layers);
+  return { config, sources, files: found.map((l) => l.source), ignored, userDir };
 }
 
 /** One line for each work-tree configuration file that was not read. */
@@ -179,8 +182,8 @@ export interface Credentials {
  * or a private file), else the credentials file, else
  * <userDir>/credentials if it exists.
  */
-export async function resolveCredentials(config: Config, userDir: string, stateDir?: string): Promise<Credentials> {
-  const found = await findPassword(config, userDir, stateDir);
+export async function resolveCredentials(config: Config, userDir: string, stateDir?: string, sources: ConfigSources = {}): Promise<Credentials> {
+  const found = await findPassword(config, userDir, stateDir, sources.password ?? "configuration");
   return stateDir === undefined ? found : { ...found, scramCache: scramCachePath(stateDir) };
 }
 
@@ -198,14 +201,14 @@ async function passwordless(jid: string, stateDir: string | undefined): Promise<
   return { jid, password: undefined, source: `cached SCRAM key in ${path}` };
 }
 
-async function findPassword(config: Config, userDir: string, stateDir: string | undefined): Promise<Credentials> {
+async function findPassword(config: Config, userDir: string, stateDir: string | undefined, passwordSource: string): Promise<Credentials> {
   if (!config.jid) {
     throw new ConfigError("no XMPP account configured (`jid`)", {
       key: "jid",
       hint: "set `jid` in ~/.config/git-annex-xmpp/config.json or GIT_ANNEX_XMPP_JID (git-annex-xmpp configure writes it)",
     });
   }
-  if (config.password) return { jid: config.jid, password: config.password, source: "configuration" };
+  if (config.password) return { jid: config.jid, password: config.password, source: passwordSource };
   const candidates = config.credentialsFile ? [config.credentialsFile] : [join(userDir, "credentials")];
   for (const path of candidates) {
     let text: string;
