@@ -23,7 +23,8 @@ export const configureCommand: Register = (y, signal) =>
         .option("set", { type: "string", array: true, describe: "KEY=VALUE for any key (VALUE read as JSON when it parses)" })
         .option("unset", { type: "string", array: true, describe: "remove KEY from the file" })
         .option("password-stdin", { type: "boolean", describe: "read the password from stdin into a 0600 credentials file" })
-        .option("check", { type: "boolean", describe: "log in with the result" })
+        .option("check", { type: "boolean", describe: "log in with the result first; save only if that works" })
+        .option("show", { type: "boolean", describe: "print the configuration (on a terminal, instead of asking)" })
         .example("$0 configure", "on a terminal: asks for the account, the password and the server, logs in, then saves")
         .example("$0 configure --jid alice@example.org --password-stdin --check < pw", "from a script: checks the login, then saves")
         .epilogue(configurationKeys()),
@@ -38,15 +39,28 @@ export const configureCommand: Register = (y, signal) =>
       if (a.ca !== undefined) set.ca = path.resolve(process.cwd(), a.ca);
       if (a.buddy !== undefined) set.buddies = a.buddy.map(String);
       if (a.sealed !== undefined) set.sealed = a.sealed;
-      const password = a.passwordStdin ? firstLine(await readStdin(), "--password-stdin") : undefined;
-      await run(contextFrom(a, signal), {
-        ...(a.repo ? { repo: a.repo } : {}),
-        scope: a.scope,
-        set,
-        unset: (a.unset ?? []).map(String),
-        ...(password !== undefined ? { password } : {}),
-        check: Boolean(a.check),
-      });
+      // On a terminal nothing was piped: ask instead (hidden).
+      const { canPrompt, createTerminalPrompter } = await import("./terminal.js");
+      const interactive = canPrompt();
+      const password = a.passwordStdin && !interactive ? firstLine(await readStdin(), "--password-stdin") : undefined;
+      const prompt = interactive ? createTerminalPrompter() : undefined;
+      try {
+        await run(
+          { ...contextFrom(a, signal), ...(prompt ? { prompt } : {}) },
+          {
+            ...(a.repo ? { repo: a.repo } : {}),
+            scope: a.scope,
+            set,
+            unset: (a.unset ?? []).map(String),
+            ...(password !== undefined ? { password } : {}),
+            askPassword: Boolean(a.passwordStdin && interactive),
+            check: Boolean(a.check),
+            show: Boolean(a.show),
+          },
+        );
+      } finally {
+        prompt?.close();
+      }
     },
   );
 

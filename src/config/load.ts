@@ -45,6 +45,12 @@ export interface LoadOptions {
   explicitFile?: string;
   /** Highest-precedence values (command-line flags). */
   overrides?: Partial<Config>;
+  /**
+   * Read `values` as the content of `file` (one of the searched places),
+   * not what is on disk: the configuration as it will be once configure
+   * has written it, so that its login check runs before anything is saved.
+   */
+  pending?: { file: string; values: Record<string, unknown> };
 }
 
 // cosmiconfig's own loaders: a file without extension (`.git-annex-xmpprc`,
@@ -69,7 +75,7 @@ function unreadable(what: string, error: unknown): ConfigError {
   return new ConfigError(`cannot read ${what}: ${file ? `${file} is` : "a file is"} not valid ${kind}${where}`);
 }
 
-async function search(dir: string, places: string[]): Promise<{ filepath: string; config: unknown } | null> {
+async function searchDir(dir: string, places: string[]): Promise<{ filepath: string; config: unknown } | null> {
   // "none": this directory only, never its parents.
   const explorer = cosmiconfig(MODULE, { searchPlaces: places, searchStrategy: "none", loaders, cache: false });
   try {
@@ -119,6 +125,10 @@ function isConfigFile(path: string): boolean {
 
 export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const userDir = userConfigDir(options.env);
+  const { pending } = options;
+  // configure writes only where no other place of the directory holds a file.
+  const search = (dir: string, places: string[]) =>
+    pending && dirname(pending.file) === resolve(dir) ? Promise.resolve({ filepath: pending.file, config: { ...pending.values } }) : searchDir(dir, places);
   const found: ConfigLayer[] = [];
   const ignored: string[] = [];
   if (options.explicitFile) {
@@ -142,7 +152,8 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   for (const layer of found) {
     // A file holding a string or number: parseConfig reports it, naming the file.
     if (typeof layer.values !== "object" || layer.values === null) continue;
-    if ("password" in layer.values) await assertPrivateFile(layer.source, "configuration file with a password");
+    // configure writes a file with a password 0600.
+    if ("password" in layer.values && layer.source !== pending?.file) await assertPrivateFile(layer.source, "configuration file with a password");
     // A relative credentials path is relative to the file that names it.
     const creds = layer.values.credentialsFile;
     if (typeof creds === "string" && !isAbsolute(creds)) layer.values.credentialsFile = resolve(dirname(layer.source), creds);
