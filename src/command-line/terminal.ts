@@ -32,7 +32,8 @@ export function createTerminalPrompter(input: NodeJS.ReadStream = process.stdin,
   });
   // readline draws its line as wide as the terminal it believes it writes to.
   Object.assign(sink, { isTTY: true, columns: output.columns || 80 });
-  const rl = createInterface({ input, output: sink, terminal: true });
+  // No history: Up at a later question would otherwise bring the password back, visible.
+  const rl = createInterface({ input, output: sink, terminal: true, historySize: 0 });
   return {
     say: (text) => void output.write(`${text}\n`),
     ask: (question, options = {}) =>

@@ -10,7 +10,7 @@ import { resolveCredentials, type LoadedConfig } from "../config/load.js";
 import { isValidJid, jidDomain } from "../config/schema.js";
 import { checkServer } from "../config/server-value.js";
 import { XmppAuthError } from "../errors.js";
-import { defaultPort, resolveEndpoint } from "../xmpp/resolve.js";
+import { defaultPort, resolveEndpoint, type SrvLookup } from "../xmpp/resolve.js";
 import type { Target } from "./configure-target.js";
 import type { CommandContext, Prompter } from "./context.js";
 
@@ -24,7 +24,7 @@ const TRIES = 3;
 export async function askGuided(
   ctx: CommandContext,
   prompt: Prompter,
-  where: { current: LoadedConfig; target: Target },
+  where: { current: LoadedConfig; target: Target; lookup?: SrvLookup },
   save: (answers: GuidedAnswers) => Promise<void>,
 ): Promise<void> {
   const { current, target } = where;
@@ -34,7 +34,7 @@ export async function askGuided(
   const keeps = elsewhere === undefined && jid === current.config.jid && (await hasPassword(current));
   if (elsewhere) prompt.say(`The password comes from ${elsewhere}; not asking for it.`);
   let password = elsewhere ? undefined : await askPassword(prompt, jid, keeps);
-  const set = { jid, ...(await askServer(prompt, current, jid)) };
+  const set = { jid, ...(await askServer(prompt, current, jid, where.lookup)) };
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await save({ set, ...(password ? { password } : {}) });
@@ -84,10 +84,10 @@ async function hasPassword(current: LoadedConfig): Promise<boolean> {
  * written (the record keeps working if the service moves); a server typed
  * in, or one already in the file, is written.
  */
-async function askServer(prompt: Prompter, current: LoadedConfig, jid: string): Promise<Record<string, unknown>> {
+async function askServer(prompt: Prompter, current: LoadedConfig, jid: string, lookup?: SrvLookup): Promise<Record<string, unknown>> {
   const { tls } = current.config;
   const domain = jidDomain(jid);
-  const found = await resolveEndpoint({ domain, tls });
+  const found = await resolveEndpoint({ domain, tls }, lookup);
   const service = `${tls === "direct" ? "_xmpps-client" : "_xmpp-client"}._tcp.${domain}`;
   prompt.say(found.host !== domain ? `The SRV record ${service} names ${found.host} port ${found.port}.` : `No SRV record ${service}: the server is ${domain} itself.`);
   const configured = current.config.server;
