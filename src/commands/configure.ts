@@ -126,7 +126,7 @@ async function showEffective(ctx: CommandContext, args: ConfigureArgs, target: T
   ctx.out(`files read: ${loaded.files.join(", ") || "none"}`);
   for (const [key, value] of Object.entries(loaded.config) as Array<[keyof Config, unknown]>) {
     if (value === undefined) continue;
-    ctx.out(`  ${key}: ${key === "password" ? "(set)" : JSON.stringify(value)}`);
+    ctx.out(`  ${key}: ${key === "password" ? "(set)" : JSON.stringify(value)} (${loaded.sources[key] ? `from ${loaded.sources[key]}` : "default"})`);
   }
 }
 

@@ -113,7 +113,8 @@ describe("configure", () => {
     expect(JSON.parse(await readFile(file, "utf8"))).toEqual({ fullScanEveryMs: 3_600_000 });
     const shown = await runCli(["configure", "--repo", clone], { env: box.env });
     expect(shown.stdout).toContain(`files read: ${join(userDir, "config.json")}, ${file}`);
-    expect(shown.stdout).toMatch(/^ {2}fullScanEveryMs: 3600000$/m);
+    expect(shown.stdout).toContain(`  fullScanEveryMs: 3600000 (from ${file})`);
+    expect(shown.stdout).toMatch(/^ {2}tls: "starttls" \(default\)$/m);
   });
 });
 
