@@ -8,7 +8,7 @@
 import type { Argv } from "yargs";
 import { flushCommand, notifyCommand } from "./command-line/announce.js";
 import { ensureCommand, listenCommand, reposCommand } from "./command-line/agent.js";
-import type { GlobalArgs, Register } from "./command-line/context.js";
+import type { GlobalArgs, Register } from "./command-line/register.js";
 import { TOP_LEVEL_EPILOGUE } from "./command-line/help.js";
 import { installHooksCommand, uninstallHooksCommand } from "./command-line/hooks.js";
 import { configureCommand, doctorCommand, statusCommand } from "./command-line/setup.js";

@@ -1,7 +1,7 @@
 /** The outbound flow's commands: `notify` (what hooks record) and `flush` (send the queue). */
 import { readStdin } from "../stdin.js";
 import { statePaths } from "../state/paths.js";
-import { contextFrom, positive, repoOption, type Register } from "./context.js";
+import { contextFrom, positive, repoOption, type Register } from "./register.js";
 
 export const notifyCommand: Register = (y, signal) =>
   y.command(

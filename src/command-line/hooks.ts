@@ -1,5 +1,5 @@
 /** `install-hooks` and `uninstall-hooks`: our marked block in a repository's git hooks. */
-import { contextFrom, repoOption, type Register } from "./context.js";
+import { contextFrom, repoOption, type Register } from "./register.js";
 
 export const installHooksCommand: Register = (y, signal) =>
   y.command(

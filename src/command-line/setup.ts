@@ -3,7 +3,7 @@ import path from "node:path";
 import { DEFAULTS, ENV_KEYS } from "../config/schema.js";
 import { UsageError } from "../errors.js";
 import { readStdin } from "../stdin.js";
-import { contextFrom, repoOption, type Register } from "./context.js";
+import { contextFrom, repoOption, type Register } from "./register.js";
 
 export const configureCommand: Register = (y, signal) =>
   y.command(
