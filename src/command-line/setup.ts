@@ -22,7 +22,7 @@ export const configureCommand: Register = (y, signal) =>
         .option("sealed", { type: "boolean", describe: "send announcements sealed" })
         .option("set", { type: "string", array: true, describe: "KEY=VALUE for any key (VALUE read as JSON when it parses)" })
         .option("unset", { type: "string", array: true, describe: "remove KEY from the file" })
-        .option("password-stdin", { type: "boolean", describe: "read the password from stdin into a 0600 credentials file" })
+        .option("password-stdin", { type: "boolean", describe: "read the password from stdin (on a terminal: ask for it, hidden) into a 0600 credentials file" })
         .option("check", { type: "boolean", describe: "log in with the result first; save only if that works" })
         .option("show", { type: "boolean", describe: "print the configuration (on a terminal, instead of asking)" })
         .example("$0 configure", "on a terminal: asks for the account, the password and the server, logs in, then saves")
