@@ -1,6 +1,6 @@
 import { realpathSync } from "node:fs";
 import path from "node:path";
-import { ignoredFileWarnings, loadConfig, type LoadedConfig } from "../config/load.js";
+import { ignoredFileWarnings, loadConfig, type LoadedConfig, type LoadOptions } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { resolveRepo, type RepoInfo } from "../git/repo.js";
 import type { CommandContext } from "./context.js";
@@ -10,13 +10,19 @@ export async function repoAndConfig(
   ctx: CommandContext,
   repoArg: string | undefined,
   overrides: Partial<Config> = {},
+  pending?: LoadOptions["pending"],
 ): Promise<{ repo: RepoInfo; loaded: LoadedConfig }> {
   const repo = await resolveRepo(path.resolve(ctx.cwd, repoArg ?? "."));
-  return { repo, loaded: await configOf(ctx, repo, overrides) };
+  return { repo, loaded: await configOf(ctx, repo, overrides, pending) };
 }
 
 /** The configuration that applies to `repo`; warns about the work-tree files it ignored. */
-export async function configOf(ctx: CommandContext, repo: RepoInfo, overrides: Partial<Config> = {}): Promise<LoadedConfig> {
+export async function configOf(
+  ctx: CommandContext,
+  repo: RepoInfo,
+  overrides: Partial<Config> = {},
+  pending?: LoadOptions["pending"],
+): Promise<LoadedConfig> {
   const loaded = await loadConfig({
     env: ctx.env,
     repoDir: repo.dir,
@@ -24,6 +30,7 @@ export async function configOf(ctx: CommandContext, repo: RepoInfo, overrides: P
     gitDir: repo.gitDir,
     ...(ctx.configPath ? { explicitFile: path.resolve(ctx.cwd, ctx.configPath) } : {}),
     overrides,
+    ...(pending ? { pending } : {}),
   });
   for (const warning of ignoredFileWarnings(loaded, repo.gitDir)) ctx.log.warn(warning);
   return loaded;

@@ -1,24 +1,22 @@
 /**
  * `configure`: write the configuration file that git-annex-xmpp reads, so
- * that nobody has to learn where it lives or which keys exist: the user's
- * ($XDG_CONFIG_HOME/git-annex-xmpp/config.json), or with `--scope repo`
- * the repository's private one (a bare hub's git-annex-xmpp.config.json,
- * a clone's .git/git-annex-xmpp.config.json; never a work tree). Values
- * are checked as the loader checks them before anything is written; keys
- * not named are kept; the password goes to a 0600 credentials file, never
- * into the configuration or on a command line. `--check` then logs in.
- * Without changes it prints the file and the effective configuration.
+ * that nobody has to learn where it lives or which keys exist (see
+ * configure-target.ts for which file). Values are checked as the loader
+ * checks them before anything is written; keys not named are kept; the
+ * password goes to a 0600 credentials file, never into the configuration
+ * or on a command line. With `--check` the login is tried with the new
+ * values first, and nothing is written when it fails. On a terminal with
+ * nothing to change it asks (configure-guided.ts); elsewhere it prints the
+ * file and the effective configuration.
  */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { loadConfig, resolveCredentials, userConfigDir, userStateDir } from "../config/load.js";
-import { GIT_DIR_PLACES, MODULE, REPO_PLACES, USER_PLACES } from "../config/places.js";
+import { resolveCredentials, userStateDir, type Credentials, type LoadedConfig } from "../config/load.js";
 import { parseConfig, type Config } from "../config/schema.js";
-import { ConfigError, NotAnnexRepoError, UsageError } from "../errors.js";
-import { resolveRepo } from "../git/repo.js";
+import { AppError, UsageError } from "../errors.js";
 import { createSession } from "../services/connect.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
-import { repoAndConfig } from "./common.js";
+import { askGuided, askPassword } from "./configure-guided.js";
+import { effectiveConfig, readValues, refuseShadowed, targetFor, type Target } from "./configure-target.js";
 import type { CommandContext } from "./context.js";
 
 export interface ConfigureArgs {
@@ -29,7 +27,18 @@ export interface ConfigureArgs {
   unset: string[];
   /** The password, read from stdin by the caller. */
   password?: string;
+  /** --password-stdin on a terminal: ask for it (hidden) instead. */
+  askPassword?: boolean;
   check: boolean;
+  /** Print the configuration; never ask. */
+  show?: boolean;
+}
+
+/** The login check failed; nothing was written. */
+export class CheckFailedError extends AppError {
+  constructor(cause: AppError) {
+    super(cause.code, `${cause.message}; nothing was saved`, { exitCode: cause.exitCode, cause, ...(cause.hint ? { hint: cause.hint } : {}) });
+  }
 }
 
 /** `--set key=value`: the value as JSON when it parses (numbers, booleans, lists), else the text itself. */
@@ -44,148 +53,98 @@ export function parseAssignment(text: string): [string, unknown] {
   }
 }
 
-interface Target {
-  file: string;
-  /** The search places of the file's directory, in the loader's order. */
-  places: readonly string[];
-  /** Where a password given here is kept. */
-  credentials: string;
-}
+const changes = (args: ConfigureArgs) => Object.keys(args.set).length > 0 || args.unset.length > 0 || args.password !== undefined;
 
 export async function run(ctx: CommandContext, args: ConfigureArgs): Promise<void> {
   if ("password" in args.set) {
     throw new UsageError("the password is not set with --set", "pipe it to --password-stdin; it goes to a credentials file (0600)");
   }
-  const target = await targetFor(ctx, args);
-  const changing = Object.keys(args.set).length > 0 || args.unset.length > 0 || args.password !== undefined;
-  if (changing) {
-    await refuseShadowed(target);
-    const values = await readValues(target.file);
-    for (const key of args.unset) delete values[key];
-    Object.assign(values, args.set);
-    let credentials = target.credentials;
-    if (args.password !== undefined) {
-      // A password in the file would win over the credentials file (load.ts).
-      delete values.password;
-      // A credentials file the configuration names is where the password goes;
-      // else the default one, named (relatively) unless the loader finds it anyway.
-      const named = typeof values.credentialsFile === "string" ? values.credentialsFile : undefined;
-      if (named !== undefined) credentials = path.resolve(path.dirname(target.file), named);
-      else if (args.scope === "repo") values.credentialsFile = path.basename(target.credentials);
-    }
-    // Checked as the loader will check it, before anything is written.
-    parseConfig([{ source: target.file, values }]);
-    if (args.password !== undefined) {
-      await writeFileAtomic(credentials, `${args.password}\n`, { mode: 0o600, dirMode: 0o700 });
-      ctx.out(`wrote the password to ${credentials} (mode 0600)`);
-    }
-    // Private when it holds a password (load.ts insists); else readable as the
-    // directory allows, e.g. by the other pushers of a group-shared hub.
-    await writeFileAtomic(target.file, `${JSON.stringify(values, null, 2)}\n`, { mode: "password" in values ? 0o600 : 0o644, dirMode: 0o700 });
-    const shown = Object.entries(values).map(([k, v]) => `${k}=${k === "password" ? "(set)" : JSON.stringify(v)}`);
-    ctx.out(`wrote ${target.file}: ${shown.join(", ") || "(empty)"}`);
-    if (args.password !== undefined) await warnIfOverridden(ctx, args, credentials);
-  } else {
-    await showEffective(ctx, args, target);
+  const target = await targetFor(ctx, args.scope, args.repo);
+  if (args.askPassword) {
+    if (!ctx.prompt) throw new UsageError("--password-stdin: nothing on stdin");
+    const jid = typeof args.set.jid === "string" ? args.set.jid : (await effectiveConfig(ctx, args.repo)).config.jid;
+    args = { ...args, password: await askPassword(ctx.prompt, jid) };
   }
-  if (args.check) await checkLogin(ctx, args);
+  if (!changes(args) && ctx.prompt && !args.show && !args.check) {
+    await refuseShadowed(target);
+    const current = await effectiveConfig(ctx, args.repo);
+    return askGuided(ctx, ctx.prompt, { current, target }, (answers) => apply(ctx, { ...args, ...answers, check: true }, target));
+  }
+  if (changes(args)) return apply(ctx, args, target);
+  await showEffective(ctx, args, target);
+  if (args.check) await checkLogin(ctx, await effectiveConfig(ctx, args.repo));
+}
+
+/** Checks (with --check: logs in), then writes the password and the file. */
+async function apply(ctx: CommandContext, args: ConfigureArgs, target: Target): Promise<void> {
+  await refuseShadowed(target);
+  const values = await readValues(target.file);
+  for (const key of args.unset) delete values[key];
+  Object.assign(values, args.set);
+  let credentials = target.credentials;
+  if (args.password !== undefined) {
+    // A password in the file would win over the credentials file (load.ts).
+    delete values.password;
+    // A credentials file the configuration names is where the password goes;
+    // else the default one, named (relatively) unless the loader finds it anyway.
+    const named = typeof values.credentialsFile === "string" ? values.credentialsFile : undefined;
+    if (named !== undefined) credentials = path.resolve(path.dirname(target.file), named);
+    else if (args.scope === "repo") values.credentialsFile = path.basename(target.credentials);
+  }
+  // Checked as the loader will check it, before anything is written.
+  parseConfig([{ source: target.file, values }]);
+  if (args.check) {
+    const loaded = await effectiveConfig(ctx, args.repo, { file: target.file, values });
+    await checkLogin(ctx, loaded, args.password).catch((error: unknown) => {
+      throw error instanceof AppError ? new CheckFailedError(error) : error;
+    });
+  }
+  if (args.password !== undefined) {
+    await writeFileAtomic(credentials, `${args.password}\n`, { mode: 0o600, dirMode: 0o700 });
+    ctx.out(`wrote the password to ${credentials} (mode 0600)`);
+  }
+  // Private when it holds a password (load.ts insists); else readable as the
+  // directory allows, e.g. by the other pushers of a group-shared hub.
+  await writeFileAtomic(target.file, `${JSON.stringify(values, null, 2)}\n`, { mode: "password" in values ? 0o600 : 0o644, dirMode: 0o700 });
+  const shown = Object.entries(values).map(([k, v]) => `${k}=${k === "password" ? "(set)" : JSON.stringify(v)}`);
+  ctx.out(`wrote ${target.file}: ${shown.join(", ") || "(empty)"}`);
+  if (args.password !== undefined) await warnIfOverridden(ctx, args, credentials);
 }
 
 /** A password elsewhere (environment, another file) that still wins over the one just written. */
 async function warnIfOverridden(ctx: CommandContext, args: ConfigureArgs, written: string): Promise<void> {
-  const loaded = await effectiveConfig(ctx, args);
-  const credentials = await resolveCredentials(loaded.config, loaded.userDir).catch(() => undefined);
+  const loaded = await effectiveConfig(ctx, args.repo);
+  const credentials = await resolveCredentials(loaded.config, loaded.userDir, undefined, loaded.sources).catch(() => undefined);
   if (credentials && credentials.source !== written) {
-    const where = credentials.source === "configuration" ? "`password` in the environment (GIT_ANNEX_XMPP_PASSWORD) or another configuration file" : credentials.source;
-    ctx.log.warn(`the password just written is not the one used: ${where} takes precedence (files read: ${loaded.files.join(", ") || "none"})`);
+    ctx.log.warn(`the password just written is not the one used: ${credentials.source} takes precedence (files read: ${loaded.files.join(", ") || "none"})`);
   }
-}
-
-async function targetFor(ctx: CommandContext, args: ConfigureArgs): Promise<Target> {
-  if (args.scope === "user") {
-    const dir = userConfigDir(ctx.env);
-    return { file: path.join(dir, "config.json"), places: USER_PLACES, credentials: path.join(dir, "credentials") };
-  }
-  const repo = await resolveRepo(path.resolve(ctx.cwd, args.repo ?? "."));
-  const dir = repo.bare ? repo.dir : repo.gitDir;
-  return {
-    file: path.join(dir, `${MODULE}.config.json`),
-    places: repo.bare ? REPO_PLACES : GIT_DIR_PLACES,
-    credentials: path.join(dir, `${MODULE}.credentials`),
-  };
-}
-
-/**
- * The loader reads one file a directory: the first place that exists and is
- * not empty (package.json only with our key). Another file there is either
- * the one that counts (what we write would not) or one our file would
- * silently switch off: either way, refuse and name it.
- */
-async function refuseShadowed(target: Target): Promise<void> {
-  const dir = path.dirname(target.file);
-  for (const place of target.places) {
-    const file = path.join(dir, place);
-    if (file === target.file) continue;
-    const text = await readFile(file, "utf8").catch(() => undefined);
-    if (text === undefined || text.trim() === "") continue;
-    if (place === "package.json" && !text.includes(`"${MODULE}"`)) continue;
-    throw new ConfigError(`${file} already configures git-annex-xmpp there, and only one file a directory is read`, {
-      hint: `edit ${file} by hand, or move its settings to ${target.file} and remove it`,
-    });
-  }
-}
-
-async function readValues(file: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
-    throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`);
-  }
-  if (text.trim() === "") return {};
-  let values: unknown;
-  try {
-    values = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`${file} is not valid JSON (${(error as Error).message}); nothing was changed`, { hint: "fix or remove it" });
-  }
-  if (typeof values !== "object" || values === null || Array.isArray(values)) {
-    throw new ConfigError(`${file} must hold an object of keys; nothing was changed`);
-  }
-  return values as Record<string, unknown>;
 }
 
 async function showEffective(ctx: CommandContext, args: ConfigureArgs, target: Target): Promise<void> {
-  const loaded = await effectiveConfig(ctx, args);
+  const loaded = await effectiveConfig(ctx, args.repo);
   ctx.out(`this command writes: ${target.file}`);
   ctx.out(`files read: ${loaded.files.join(", ") || "none"}`);
   for (const [key, value] of Object.entries(loaded.config) as Array<[keyof Config, unknown]>) {
     if (value === undefined) continue;
-    ctx.out(`  ${key}: ${key === "password" ? "(set)" : JSON.stringify(value)}`);
+    ctx.out(`  ${key}: ${key === "password" ? "(set)" : JSON.stringify(value)} (${loaded.sources[key] ? `from ${loaded.sources[key]}` : "default"})`);
   }
 }
 
-/** The configuration notify and listen would use here: the repository's when there is one, else the user's alone. */
-async function effectiveConfig(ctx: CommandContext, args: ConfigureArgs) {
-  // Outside a repository only the user's file (and the environment) apply; a
-  // broken repository configuration is an error here as it is for notify.
-  const inRepo = await repoAndConfig(ctx, args.repo).catch((error: unknown) => {
-    if (error instanceof NotAnnexRepoError && args.repo === undefined) return undefined;
-    throw error;
-  });
-  if (inRepo) return inRepo.loaded;
-  return loadConfig({ env: ctx.env, ...(ctx.configPath ? { explicitFile: path.resolve(ctx.cwd, ctx.configPath) } : {}) });
-}
-
-async function checkLogin(ctx: CommandContext, args: ConfigureArgs): Promise<void> {
-  const loaded = await effectiveConfig(ctx, args);
-  const credentials = await resolveCredentials(loaded.config, loaded.userDir, userStateDir(ctx.env));
+/**
+ * Logs in with `loaded` and pings. A password just given is used unless
+ * another layer's wins (then that one is what notify and listen will use).
+ */
+async function checkLogin(ctx: CommandContext, loaded: LoadedConfig, given?: string): Promise<void> {
+  const { config } = loaded;
+  const credentials: Credentials =
+    given !== undefined && config.password === undefined && config.jid !== undefined
+      ? { jid: config.jid, password: given, source: "the password given" }
+      : await resolveCredentials(config, loaded.userDir, userStateDir(ctx.env), loaded.sources);
   const started = Date.now();
-  const session = await createSession(loaded.config, credentials, ctx.log, "configure");
+  const session = await createSession(config, credentials, ctx.log, "configure");
   const jid = await session.start();
   try {
-    await session.ping(loaded.config.timeoutMs);
+    await session.ping(config.timeoutMs);
   } finally {
     await session.stop();
   }

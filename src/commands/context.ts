@@ -19,4 +19,15 @@ export interface CommandContext {
   /** Value of --config, if given. */
   configPath?: string;
   verbose: boolean;
+  /** Questions to the user; only on a terminal, only for commands that ask (configure). */
+  prompt?: Prompter;
+}
+
+/** Asks the user on a terminal (src/command-line/terminal.ts); tests pass scripted answers. */
+export interface Prompter {
+  /** One answer; an empty one is `default` (for a hidden question too). */
+  ask(question: string, options?: { default?: string; hidden?: boolean }): Promise<string>;
+  /** A line of guidance between questions (stderr). */
+  say(text: string): void;
+  close(): void;
 }

@@ -4,7 +4,7 @@
  * secret. `--json` for scripts; exit 1 when a check failed.
  */
 import { ignoredFileWarnings, loadConfig, resolveCredentials, userStateDir, type Credentials } from "../config/load.js";
-import { jidDomain } from "../config/schema.js";
+import { jidDomain, type Config, type ConfigSources } from "../config/schema.js";
 import { AppError, isAppError } from "../errors.js";
 import { installedHooks } from "../git/hooks.js";
 import { gitAnnexVersion, listAnnexRemotes, remotesForUuids, resolveRepo, type RepoInfo } from "../git/repo.js";
@@ -61,18 +61,24 @@ export async function run(ctx: CommandContext, args: DoctorArgs): Promise<void> 
   const { config } = loaded;
   const files = loaded.files.length > 0 ? loaded.files.join(", ") : `none (looked in ${loaded.userDir} and the repository)`;
   const ignored = ignoredFileWarnings(loaded, repo?.gitDir);
+  const detail = `files: ${files}; ${describeSources(loaded.sources)}`;
   checks.push(
     ignored.length > 0
-      ? { name: "configuration", status: "warn", detail: `files: ${files}; ${ignored.join("; ")}` }
-      : { name: "configuration", status: "ok", detail: `files: ${files}` },
+      ? { name: "configuration", status: "warn", detail: `${detail}; ${ignored.join("; ")}` }
+      : { name: "configuration", status: "ok", detail },
   );
   let credentials: Credentials | undefined;
   checks.push(
     await check("account", async () => {
-      credentials = await resolveCredentials(config, loaded.userDir, userStateDir(ctx.env));
+      credentials = await resolveCredentials(config, loaded.userDir, userStateDir(ctx.env), loaded.sources);
       const endpoint = await resolveEndpoint({ domain: jidDomain(credentials.jid), server: config.server, port: config.port, tls: config.tls });
       const ca = config.ca ? `, CA ${config.ca}` : "";
-      return { status: "ok", detail: `${credentials.jid}, password from ${credentials.source}, server ${endpoint.host}:${endpoint.port} (${endpoint.tls}${ca})` };
+      const jidFrom = loaded.sources.jid ?? "default";
+      const where = serverOrigin(config, loaded.sources, jidDomain(credentials.jid), endpoint.host);
+      return {
+        status: "ok",
+        detail: `${credentials.jid} (from ${jidFrom}), password from ${credentials.source}, server ${endpoint.host}:${endpoint.port} (${endpoint.tls}${ca}; ${where})`,
+      };
     }),
   );
   const account = credentials;
@@ -89,7 +95,22 @@ export async function run(ctx: CommandContext, args: DoctorArgs): Promise<void> 
     );
   }
   if (repo?.annexUuid) checks.push(...(await repoChecks(repo)));
-  return report(ctx, checks, args.json);
+  return report(ctx, checks, args.json, loaded.sources);
+}
+
+/** "jid, server from FILE; password from environment variable …; the rest default": every value's origin, grouped. */
+export function describeSources(sources: ConfigSources): string {
+  const byOrigin = new Map<string, string[]>();
+  for (const [key, origin] of Object.entries(sources)) byOrigin.set(origin, [...(byOrigin.get(origin) ?? []), key]);
+  const parts = [...byOrigin].map(([origin, keys]) => `${keys.join(", ")} from ${origin}`);
+  return parts.length > 0 ? `${parts.join("; ")}; the rest default` : "every value default";
+}
+
+/** Why this server: a configured one names its origin; else the SRV record or the JID's domain. */
+function serverOrigin(config: Config, sources: ConfigSources, domain: string, host: string): string {
+  if (config.server) return `server from ${sources.server ?? "default"}`;
+  const service = config.tls === "direct" ? "_xmpps-client._tcp" : "_xmpp-client._tcp";
+  return host === domain ? `no SRV record ${service}.${domain}: the JID's domain` : `from the SRV record ${service}.${domain}`;
 }
 
 async function repoChecks(repo: RepoInfo): Promise<Check[]> {
@@ -112,8 +133,8 @@ async function repoChecks(repo: RepoInfo): Promise<Check[]> {
   return [hooks, remotes];
 }
 
-function report(ctx: CommandContext, checks: Check[], json: boolean | undefined): void {
-  if (json) ctx.out(JSON.stringify({ ok: checks.every((c) => c.status !== "fail"), checks }, null, 2));
+function report(ctx: CommandContext, checks: Check[], json: boolean | undefined, sources?: ConfigSources): void {
+  if (json) ctx.out(JSON.stringify({ ok: checks.every((c) => c.status !== "fail"), checks, ...(sources ? { sources } : {}) }, null, 2));
   else {
     for (const c of checks) {
       ctx.out(`${c.status.padEnd(4)} ${c.name}: ${c.detail}`);

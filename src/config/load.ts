@@ -12,7 +12,7 @@ import { cosmiconfig, defaultLoaders } from "cosmiconfig";
 import { ConfigError } from "../errors.js";
 import { GIT_DIR_PLACES, MODULE, REPO_PLACES, USER_PLACES, userConfigDir } from "./places.js";
 import { hasCachedScramKeys, scramCachePath } from "../state/scram-cache.js";
-import { environmentLayers, jidDomain, parseConfig, type Config, type ConfigLayer } from "./schema.js";
+import { environmentLayers, jidDomain, parseConfigWithSources, type Config, type ConfigLayer, type ConfigSources } from "./schema.js";
 
 export { userConfigDir, userStateDir } from "./places.js";
 
@@ -29,6 +29,8 @@ export interface LoadedConfig {
   ignored: string[];
   /** Directory the user-level configuration lives in. */
   userDir: string;
+  /** Where each value came from: a file, "environment variable GIT_ANNEX_XMPP_…", "command line"; absent: the default. */
+  sources: ConfigSources;
 }
 
 export interface LoadOptions {
@@ -43,6 +45,12 @@ export interface LoadOptions {
   explicitFile?: string;
   /** Highest-precedence values (command-line flags). */
   overrides?: Partial<Config>;
+  /**
+   * Read `values` as the content of `file` (one of the searched places),
+   * not what is on disk: the configuration as it will be once configure
+   * has written it, so that its login check runs before anything is saved.
+   */
+  pending?: { file: string; values: Record<string, unknown> };
 }
 
 // cosmiconfig's own loaders: a file without extension (`.git-annex-xmpprc`,
@@ -67,7 +75,7 @@ function unreadable(what: string, error: unknown): ConfigError {
   return new ConfigError(`cannot read ${what}: ${file ? `${file} is` : "a file is"} not valid ${kind}${where}`);
 }
 
-async function search(dir: string, places: string[]): Promise<{ filepath: string; config: unknown } | null> {
+async function searchDir(dir: string, places: string[]): Promise<{ filepath: string; config: unknown } | null> {
   // "none": this directory only, never its parents.
   const explorer = cosmiconfig(MODULE, { searchPlaces: places, searchStrategy: "none", loaders, cache: false });
   try {
@@ -117,6 +125,10 @@ function isConfigFile(path: string): boolean {
 
 export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const userDir = userConfigDir(options.env);
+  const { pending } = options;
+  // configure writes only where no other place of the directory holds a file.
+  const search = (dir: string, places: string[]) =>
+    pending && dirname(pending.file) === resolve(dir) ? Promise.resolve({ filepath: pending.file, config: { ...pending.values } }) : searchDir(dir, places);
   const found: ConfigLayer[] = [];
   const ignored: string[] = [];
   if (options.explicitFile) {
@@ -140,7 +152,8 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   for (const layer of found) {
     // A file holding a string or number: parseConfig reports it, naming the file.
     if (typeof layer.values !== "object" || layer.values === null) continue;
-    if ("password" in layer.values) await assertPrivateFile(layer.source, "configuration file with a password");
+    // configure writes a file with a password 0600.
+    if ("password" in layer.values && layer.source !== pending?.file) await assertPrivateFile(layer.source, "configuration file with a password");
     // A relative credentials path is relative to the file that names it.
     const creds = layer.values.credentialsFile;
     if (typeof creds === "string" && !isAbsolute(creds)) layer.values.credentialsFile = resolve(dirname(layer.source), creds);
@@ -150,7 +163,8 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     const values = Object.fromEntries(Object.entries(options.overrides).filter(([, v]) => v !== undefined));
     layers.push({ source: "command line", values });
   }
-  return { config: parseConfig(layers), files: found.map((l) => l.source), ignored, userDir };
+  const { config, sources } = parseConfigWithSources(layers);
+  return { config, sources, files: found.map((l) => l.source), ignored, userDir };
 }
 
 /** One line for each work-tree configuration file that was not read. */
@@ -179,8 +193,8 @@ export interface Credentials {
  * or a private file), else the credentials file, else
  * <userDir>/credentials if it exists.
  */
-export async function resolveCredentials(config: Config, userDir: string, stateDir?: string): Promise<Credentials> {
-  const found = await findPassword(config, userDir, stateDir);
+export async function resolveCredentials(config: Config, userDir: string, stateDir?: string, sources: ConfigSources = {}): Promise<Credentials> {
+  const found = await findPassword(config, userDir, stateDir, sources.password ?? "configuration");
   return stateDir === undefined ? found : { ...found, scramCache: scramCachePath(stateDir) };
 }
 
@@ -198,14 +212,14 @@ async function passwordless(jid: string, stateDir: string | undefined): Promise<
   return { jid, password: undefined, source: `cached SCRAM key in ${path}` };
 }
 
-async function findPassword(config: Config, userDir: string, stateDir: string | undefined): Promise<Credentials> {
+async function findPassword(config: Config, userDir: string, stateDir: string | undefined, passwordSource: string): Promise<Credentials> {
   if (!config.jid) {
     throw new ConfigError("no XMPP account configured (`jid`)", {
       key: "jid",
       hint: "set `jid` in ~/.config/git-annex-xmpp/config.json or GIT_ANNEX_XMPP_JID (git-annex-xmpp configure writes it)",
     });
   }
-  if (config.password) return { jid: config.jid, password: config.password, source: "configuration" };
+  if (config.password) return { jid: config.jid, password: config.password, source: passwordSource };
   const candidates = config.credentialsFile ? [config.credentialsFile] : [join(userDir, "credentials")];
   for (const path of candidates) {
     let text: string;

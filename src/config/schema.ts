@@ -178,9 +178,18 @@ export interface ConfigLayer {
   values: Record<string, unknown>;
 }
 
+/** Where each key's value came from (a layer's source); a key not in it has its default. */
+export type ConfigSources = Partial<Record<keyof Config, string>>;
+
 /** Merge layers, lowest precedence first, validating every key. */
 export function parseConfig(layers: ConfigLayer[]): Config {
+  return parseConfigWithSources(layers).config;
+}
+
+/** parseConfig, also naming the layer each value came from (for doctor). */
+export function parseConfigWithSources(layers: ConfigLayer[]): { config: Config; sources: ConfigSources } {
   const config: Config = { ...DEFAULTS, buddies: [...DEFAULTS.buddies] };
+  const sources: ConfigSources = {};
   for (const layer of layers) {
     if (typeof layer.values !== "object" || layer.values === null || Array.isArray(layer.values)) {
       throw new ConfigError(`${layer.source}: the configuration must be an object of keys`);
@@ -195,9 +204,10 @@ export function parseConfig(layers: ConfigLayer[]): Config {
       if (value === undefined || value === null) continue;
       const k = key as keyof Config;
       (config as unknown as Record<string, unknown>)[k] = validate(k, KEYS[k], value, layer.source);
+      sources[k] = layer.source;
     }
   }
-  return config;
+  return { config, sources };
 }
 
 /** The environment as layers, one a variable, so an error names the variable. */

@@ -87,3 +87,10 @@ export async function hasObjects(repo: string, shas: readonly string[]): Promise
   const lines = result.stdout.split("\n");
   return shas.every((sha, i) => lines[i] === sha);
 }
+
+/** Every announcement-secret ref this repository holds: SECRET_REF and the per-remote ones. */
+export async function listSecretRefs(repo: string): Promise<string[]> {
+  const listed = await git(repo, ["for-each-ref", "--format=%(refname)", SECRET_REF, REMOTE_SECRETS_PREFIX], { reject: false });
+  if (listed.exitCode !== 0) return [];
+  return listed.stdout.split("\n").filter((ref) => ref === SECRET_REF || ref.startsWith(REMOTE_SECRETS_PREFIX));
+}

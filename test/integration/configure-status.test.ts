@@ -67,7 +67,7 @@ describe("configure", () => {
     // One that still wins from elsewhere is named.
     const env = { ...box.env, GIT_ANNEX_XMPP_PASSWORD: "from-env" };
     const overridden = await runCli(["configure", "--password-stdin"], { env, cwd: box.root, input: `${PASSWORD}\n` });
-    expect(overridden.stderr).toMatch(/warn: the password just written is not the one used: `password` in the environment/);
+    expect(overridden.stderr).toMatch(/warn: the password just written is not the one used: environment variable GIT_ANNEX_XMPP_PASSWORD takes precedence/);
   });
 
   it("refuses to write next to another file of the same directory, which only one of would count", async () => {
@@ -113,7 +113,8 @@ describe("configure", () => {
     expect(JSON.parse(await readFile(file, "utf8"))).toEqual({ fullScanEveryMs: 3_600_000 });
     const shown = await runCli(["configure", "--repo", clone], { env: box.env });
     expect(shown.stdout).toContain(`files read: ${join(userDir, "config.json")}, ${file}`);
-    expect(shown.stdout).toMatch(/^ {2}fullScanEveryMs: 3600000$/m);
+    expect(shown.stdout).toContain(`  fullScanEveryMs: 3600000 (from ${file})`);
+    expect(shown.stdout).toMatch(/^ {2}tls: "starttls" \(default\)$/m);
   });
 });
 

@@ -47,6 +47,29 @@ describe("doctor", () => {
     expect(result.stdout).toMatch(/^ok   remotes: listen syncs with: origin$/m);
   });
 
+  it("names where each value came from: a file, an environment variable, the default", async () => {
+    const file = join(box.home, ".config", "git-annex-xmpp", "config.json");
+    const env = { ...box.env, GIT_ANNEX_XMPP_PASSWORD: "s3cret-pw", GIT_ANNEX_XMPP_TIMEOUT: "7000" };
+    const result = await runCli(["doctor", "--repo", hub, "--offline"], { env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^ok {3}account: alice@localhost \(from \S+config\.json\), password from environment variable GIT_ANNEX_XMPP_PASSWORD,/m);
+    expect(result.stdout).toContain(`jid, server, port, ca from ${file}`);
+    expect(result.stdout).toContain("timeoutMs from environment variable GIT_ANNEX_XMPP_TIMEOUT");
+    expect(result.stdout).not.toContain("s3cret-pw");
+    const json = JSON.parse((await runCli(["doctor", "--repo", hub, "--offline", "--json"], { env })).stdout) as { sources: Record<string, string> };
+    expect(json.sources).toEqual({
+      jid: file,
+      server: file,
+      port: file,
+      ca: file,
+      password: "environment variable GIT_ANNEX_XMPP_PASSWORD",
+      timeoutMs: "environment variable GIT_ANNEX_XMPP_TIMEOUT",
+    });
+    // Without the variable: the credentials file.
+    const plain = await runCli(["doctor", "--repo", hub, "--offline"], { env: box.env });
+    expect(plain.stdout).toContain(`password from ${join(box.home, ".config", "git-annex-xmpp", "credentials")}`);
+  });
+
   it("fails, with the reason and a hint, when the login is refused", async () => {
     const result = await runCli(["doctor", "--repo", hub], { env: { ...box.env, GIT_ANNEX_XMPP_PASSWORD: "wrong" } });
     expect(result.exitCode).toBe(1);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError, EXIT } from "../../src/errors.js";
 import { assertPrivateFile, loadConfig, resolveCredentials, userConfigDir, userStateDir } from "../../src/config/load.js";
-import { bareJid, DEFAULTS, environmentLayers, isValidJid, jidDomain, parseConfig, type Config, type ConfigLayer } from "../../src/config/schema.js";
+import { bareJid, DEFAULTS, environmentLayers, isValidJid, jidDomain, parseConfig, parseConfigWithSources, type Config, type ConfigLayer } from "../../src/config/schema.js";
 
 /** Run `fn`, expect a ConfigError, and return it for further checks. */
 async function configError(fn: () => unknown): Promise<ConfigError> {
@@ -230,7 +230,7 @@ describe("with files", () => {
   describe("loadConfig", () => {
     it("finds nothing and returns the defaults", async () => {
       const loaded = await loadConfig({ env, repoDir: repo, repoHasWorkTree: false });
-      expect(loaded).toEqual({ config: DEFAULTS, files: [], ignored: [], userDir });
+      expect(loaded).toEqual({ config: DEFAULTS, sources: {}, files: [], ignored: [], userDir });
     });
 
     it("applies user file < repo file < environment < overrides", async () => {
@@ -529,5 +529,20 @@ describe("configure --set KEY=VALUE", () => {
     expect(parseAssignment("resource=a=b")).toEqual(["resource", "a=b"]);
     expect(() => parseAssignment("=x")).toThrow(/KEY=VALUE/);
     expect(() => parseAssignment("port")).toThrow(/KEY=VALUE/);
+  });
+});
+
+describe("parseConfigWithSources", () => {
+  it("names the layer each value came from; a later layer's value wins with its source", () => {
+    const { config, sources } = parseConfigWithSources([
+      { source: "/home/a/.config/git-annex-xmpp/config.json", values: { jid: "a@example.org", port: 5222 } },
+      ...environmentLayers({ GIT_ANNEX_XMPP_PASSWORD: "pw", GIT_ANNEX_XMPP_PORT: "5300" }),
+    ]);
+    expect(config.port).toBe(5300);
+    expect(sources).toEqual({
+      jid: "/home/a/.config/git-annex-xmpp/config.json",
+      password: "environment variable GIT_ANNEX_XMPP_PASSWORD",
+      port: "environment variable GIT_ANNEX_XMPP_PORT",
+    });
   });
 });
