@@ -5,8 +5,8 @@
  * within a short window as one presence per repository, through its live
  * session for that account (other accounts: a short session of their own).
  * When the lock is held by someone else (a sender finishing, another
- * agent), it tries again on every rescan: whoever holds it sends, and when
- * that process dies this agent takes over.
+ * agent), it tries again every two seconds (one link(2), nothing more):
+ * whoever holds it sends, and when that process ends this agent takes over.
  */
 import { watch, type FSWatcher } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -32,8 +32,10 @@ export interface CourierOptions {
   onRound?(waiting: number, holding: boolean): void;
   /** Coalescing window after a new entry (default 50 ms). */
   batchMs?: number;
-  /** Safety-net rescan and lock retry (default 30 s). */
+  /** Safety-net rescan (default 30 s). */
   rescanMs?: number;
+  /** Retry of the queue lock while another process holds it (default 2 s). */
+  lockRetryMs?: number;
 }
 
 export interface QueueCourier {
@@ -55,16 +57,18 @@ export async function startQueueCourier(options: CourierOptions): Promise<QueueC
   let again = false;
   let closed = false;
 
+  let lastHolder: number | undefined;
   const takeLock = async () => {
     if (release || closed) return;
     const lock = await acquirePidLock(paths.queueLock);
     if (lock.acquired) {
       release = lock.release;
       log.info(`sending the announcement queue ${paths.queue}`);
-    } else {
-      log.debug(`the queue is sent by pid ${lock.holder.pid}; trying again later`);
-      options.onRound?.((await queue.list()).length, false);
+      return;
     }
+    if (lock.holder.pid !== lastHolder) log.info(`the announcement queue is sent by pid ${lock.holder.pid}; taking over when it ends`);
+    lastHolder = lock.holder.pid;
+    options.onRound?.((await queue.list()).length, false);
   };
 
   // What was warned about once goes to the debug log on later rounds (rescans).
@@ -117,9 +121,10 @@ export async function startQueueCourier(options: CourierOptions): Promise<QueueC
   } catch (error) {
     log.warn(`queue: cannot watch ${paths.queue} (${(error as Error).message}); rescanning only`);
   }
-  const rescan = setInterval(() => {
-    void takeLock().then(request, (error: Error) => log.warn(`queue: ${error.message}`));
-  }, options.rescanMs ?? 30_000);
+  const rescan = setInterval(request, options.rescanMs ?? 30_000);
+  const retry = setInterval(() => {
+    if (!release) void takeLock().then(() => release && request(), (error: Error) => log.warn(`queue: ${error.message}`));
+  }, options.lockRetryMs ?? 2_000);
   request();
 
   return {
@@ -131,6 +136,7 @@ export async function startQueueCourier(options: CourierOptions): Promise<QueueC
       closed = true;
       clearTimeout(timer);
       clearInterval(rescan);
+      clearInterval(retry);
       watcher?.close();
       await running;
       if (!release) return;
