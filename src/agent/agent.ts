@@ -35,6 +35,8 @@ export interface AgentOptions {
 
 /** How many repositories may sync at once. */
 export const PARALLEL_SYNCS = 2;
+/** How often the agent looks whether a served repository still exists. */
+const GONE_CHECK_MS = 10_000;
 
 interface AccountEntry {
   repos: ServedRepository[];
@@ -108,6 +110,8 @@ export async function runAgent(options: AgentOptions): Promise<void> {
     onRound: (waiting, holding) => status.queue(waiting, holding),
   });
   for (const repo of options.repositories) add(repo);
+  // A repository deleted while idle is noticed without waiting for its next announcement.
+  const goneCheck = setInterval(() => services.all().forEach((service) => service.checkGone()), GONE_CHECK_MS);
   options.onReload?.(() => void reload(options, services.served(), add, drop).catch((error: Error) => log.error(`reload failed: ${error.message}`)));
   try {
     // Loops started by a reload count too; any of them failing (a refused login) ends the agent.
@@ -116,6 +120,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
       await Promise.all(loops);
     }
   } finally {
+    clearInterval(goneCheck);
     await courier.close();
     await status.close();
     await services.stopAll();

@@ -65,6 +65,8 @@ export interface RepositoryService {
   catchUp(resumed: boolean, outageMs: number): Promise<void>;
   /** The announcement policy for this connection. */
   policy(): Promise<AnnouncementPolicy>;
+  /** Drops the repository from service when it is gone (the agent asks now and then). */
+  checkGone(): void;
   idle(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -147,6 +149,9 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
       else log.info(plan.reason);
     },
     policy: () => loadPolicy({ ...deps, ...(deps.hasObjects ? { hasObjects: goneAware(deps.hasObjects) } : {}) }),
+    checkGone() {
+      if (!gone && deps.isGone?.(undefined)) markGone("its git directory is gone");
+    },
     idle: () => scheduler.idle(),
     stop: () => scheduler.stop(),
   };

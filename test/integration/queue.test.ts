@@ -108,9 +108,10 @@ describe("no agent on the hub's machine", () => {
 
   it("server down: the push is queued; the server back, an agent starting on the hub's machine sends it", async () => {
     await server.shutdown();
+    const logged = (await readFile(senderLog(), "utf8").catch(() => "")).length;
     const commit = await pushFromA("down.txt");
-    await waitFor(async () => (await readFile(senderLog(), "utf8").catch(() => "")).includes("stay queued"), {
-      timeoutMs: 20_000,
+    await waitFor(async () => (await readFile(senderLog(), "utf8").catch(() => "")).slice(logged).includes("stay queued"), {
+      timeoutMs: 60_000,
       what: "the sender to give up and keep the entry",
     });
     expect(await queued()).toHaveLength(1);
