@@ -123,7 +123,7 @@ describe("no agent on the hub's machine", () => {
     await b.waitForLine(new RegExp(`announcement from alice@localhost/.*${hubUuid}|skipped sync for the push`), { since });
     await fx.merged(cloneB, commit);
     expect(await queued()).toEqual([]);
-  });
+  }, 180_000);
 
   it("12 hooks at once start one sender that logs in once and sends them merged", async () => {
     const observer = await observePresences(server.account("bob"));
