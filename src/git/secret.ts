@@ -36,6 +36,15 @@ export async function readAnnounceSecret(repo: string): Promise<string | undefin
   return secret === "" ? undefined : secret;
 }
 
+/** The secret this clone keeps for `remote` (its hub's), or undefined. */
+export async function readRemoteSecret(repo: string, remote: string): Promise<string | undefined> {
+  const ref = remoteSecretRef(remote);
+  if (ref === undefined) return undefined;
+  const result = await git(repo, ["cat-file", "blob", ref], { reject: false });
+  const secret = result.stdout.trim();
+  return result.exitCode === 0 && secret !== "" ? secret : undefined;
+}
+
 /** Creates the secret if missing (on the hub, by install-hooks). Returns whether it was created. */
 export async function ensureAnnounceSecret(repo: string): Promise<boolean> {
   if ((await readAnnounceSecret(repo)) !== undefined) return false;
