@@ -120,16 +120,20 @@ export async function buildCli(argv: string[], signal: AbortSignal): Promise<Arg
     )
     .command(
       "install-hooks",
-      "add the notify block to this repository's git hooks",
+      "add the notify block to this repository's git hooks (--client: a clone announces its own pushes, for a hub without our hook)",
       (y) =>
-        y.option("repo", repoOption).option("hook", {
-          choices: ["post-receive", "post-update"] as const,
-          array: true,
-          describe: "which hooks (default: post-receive)",
-        }),
+        y
+          .option("repo", repoOption)
+          .option("hook", {
+            choices: ["post-receive", "post-update"] as const,
+            array: true,
+            describe: "which hooks (default: post-receive)",
+          })
+          .option("client", { type: "boolean", describe: "in a clone: announce the pushes made from it (reference-transaction hook)" })
+          .conflicts("client", "hook"),
       async (a) => {
         const { run } = await import("./commands/install-hooks.js");
-        await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}), ...(a.hook ? { hook: a.hook } : {}) });
+        await run(contextFrom(a, signal), { ...(a.repo ? { repo: a.repo } : {}), ...(a.hook ? { hook: a.hook } : {}), ...(a.client ? { client: true } : {}) });
       },
     )
     .command(

@@ -5,7 +5,7 @@
 import { realpathSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.js";
-import { HOOK_NAMES, isHookName, type HookName } from "../git/hook-script.js";
+import { CLIENT_HOOK, HOOK_NAMES, isHookName, type HookName } from "../git/hook-script.js";
 import { installHooks, type HooksResult } from "../git/hooks.js";
 import { resolveRepo } from "../git/repo.js";
 import { ensureAnnounceSecret, SECRET_REF } from "../git/secret.js";
@@ -14,13 +14,18 @@ import type { CommandContext } from "./context.js";
 export interface InstallHooksArgs {
   repo?: string;
   hook?: string[];
+  /** The clone-side hook that announces the clone's own pushes (hubs without our hook). */
+  client?: boolean;
   /** argv that runs this CLI; defaults to the running node and script. */
   cliCommand?: string[];
 }
 
 export async function run(ctx: CommandContext, args: InstallHooksArgs): Promise<void> {
-  const hooks = parseHookNames(args.hook);
+  const hooks = args.client ? [CLIENT_HOOK] : parseHookNames(args.hook);
   const repo = await resolveRepo(path.resolve(ctx.cwd, args.repo ?? "."));
+  if (hooks?.includes(CLIENT_HOOK) && repo.bare) {
+    throw new UsageError(`${repo.dir} is a bare repository: --client is for the clones that push to it`, "git-annex-xmpp install-hooks (without --client) adds the hub's hook");
+  }
   const cliCommand = args.cliCommand ?? runningCliCommand();
   ctx.log.debug(`install-hooks: ${repo.dir}, running ${cliCommand.join(" ")}`);
   const result = await installHooks(repo, { cliCommand, ...(hooks ? { hooks } : {}) });
