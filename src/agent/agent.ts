@@ -12,6 +12,9 @@ import { prefixedLogger, type Logger } from "../log.js";
 import { runListener } from "../listen/daemon.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { createLimiter } from "./limit.js";
+import { watchOwnPushes } from "./own-pushes.js";
+import { openQueue } from "../announce/queue.js";
+import { statePaths } from "../state/paths.js";
 import type { RepositoryService } from "./repository.js";
 import type { ServedRepository } from "./serve.js";
 
@@ -37,6 +40,9 @@ export async function runAgent(options: AgentOptions): Promise<void> {
     const repoLog = several ? prefixedLogger(log, repo.dir) : log;
     services.set(repo, repo.start({ limiter, log: repoLog, onGone: (reason) => drop(repo, reason) }));
   }
+  // Its clones' own pushes are announced too, for hubs without our hook.
+  const queue = openQueue(statePaths(options.env).queue);
+  const ownPushes = options.repositories.filter((r) => !r.repo.bare).map((r) => watchOwnPushes({ repo: r.repo, queue, log }));
   const drop = (repo: ServedRepository, reason: string) => {
     if (!services.has(repo)) return;
     log.error(`${repo.dir}: no longer served: ${reason}`);
@@ -80,6 +86,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
       ),
     );
   } finally {
+    for (const watcher of ownPushes) watcher.stop();
     await courier.close();
     await Promise.all([...services].map(async ([repo, service]) => {
       await service?.stop();
