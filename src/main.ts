@@ -195,6 +195,20 @@ export async function buildCli(argv: string[], signal: AbortSignal): Promise<Arg
       },
     )
     .command(
+      "secret <action>",
+      "create the announcement secret of a hub that cannot run our hook, push it there and keep it here\n(e.g. git-annex-xmpp secret init --remote origin)",
+      (y) =>
+        y
+          .positional("action", { choices: ["init"] as const, demandOption: true })
+          .option("repo", repoOption)
+          .option("remote", { type: "string", demandOption: true, describe: "the hub, as a remote of this clone" })
+          .option("force", { type: "boolean", describe: "replace the hub's secret (every clone must fetch it anew)" }),
+      async (a) => {
+        const { runInit } = await import("./commands/secret.js");
+        await runInit(contextFrom(a, signal), { remote: a.remote, ...(a.repo ? { repo: a.repo } : {}), ...(a.force ? { force: true } : {}) });
+      },
+    )
+    .command(
       "doctor",
       "check git-annex, the repository, the configuration, the login, hooks and remotes",
       (y) =>
