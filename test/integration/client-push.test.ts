@@ -133,3 +133,27 @@ describe("a hub without our hook, by local path", () => {
     expect(syncs.reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(6);
   });
 });
+
+describe("the hub's hook and the pushing clone announcing together", () => {
+  it("B syncs once per push (ref-aware skip)", async () => {
+    const installed = await fx.installHooks();
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const a = await listenOn("a", cloneA);
+    const b = await listenOn("b", cloneB);
+    const since = b.lines.length;
+    const pushes = 3;
+    for (let i = 0; i < pushes; i++) {
+      const seen = b.lines.length;
+      const commit = await commitIn("a", cloneA, `both-${i}.txt`);
+      // The hub's hook runs with the hub machine's environment, as on another machine.
+      await execa("git", ["-C", cloneA, "push", "--quiet", "origin", "HEAD"], { env: fx.hubMachineEnv, extendEnv: false, stdin: "ignore" });
+      await fx.merged(cloneB, commit);
+      // Both announcements arrived before the next push: the hub's and A's.
+      await b.waitForLine(new RegExp(`announcement from alice@localhost/.*push of ${hubUuid}`), { since: seen, timeoutMs: 30_000 });
+      await a.waitForLine(new RegExp(`announced ${hubUuid} `), { since: 0 });
+      await waitForQuiet([a, b], { quietMs: 2000, timeoutMs: 60_000 });
+      expect(b.count(new RegExp(`announcement from alice@localhost/.*push of ${hubUuid}`), seen)).toBe(2);
+    }
+    expect(b.count(/ sync started: /, since)).toBe(pushes);
+  });
+});
