@@ -120,6 +120,25 @@ describe("a hub without our hook, by local path", () => {
     }
   });
 
+  it("a clone with both the client hook and an agent announces each push once: the hook's entry, which the agent sends", async () => {
+    const a = await listenOn("a", cloneA);
+    const b = await listenOn("b", cloneB);
+    const installed = await runCli(["install-hooks", "--client", "--repo", cloneA], { env: env.a! });
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    try {
+      const [sinceA, sinceB] = [a.lines.length, b.lines.length];
+      const commit = await commitIn("a", cloneA, "hook-and-agent.txt");
+      await gitOn("a", cloneA, ["push", "--quiet", "origin", "HEAD"]);
+      await fx.merged(cloneB, commit);
+      await a.waitForLine(/own pushes: .* has the client hook/, { since: sinceA });
+      await waitForQuiet([a, b], { quietMs: 1500, timeoutMs: 60_000 });
+      expect(a.count(/own pushes: queued/, sinceA)).toBe(0);
+      expect(b.count(new RegExp(`announcement from alice@localhost/.*push of ${hubUuid}`), sinceB)).toBe(1);
+    } finally {
+      await runCli(["uninstall-hooks", "--repo", cloneA], { env: env.a! });
+    }
+  });
+
   it("three clones with agents converge after one push, with a bounded number of syncs", async () => {
     const daemons = [await listenOn("a", cloneA), await listenOn("b", cloneB), await listenOn("c", cloneC)];
     const since = daemons.map((d) => d.lines.length);
