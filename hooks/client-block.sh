@@ -3,8 +3,8 @@
 # with git-annex-xmpp uninstall-hooks). git runs reference-transaction for
 # every ref update (commit, fetch, checkout, rebase): this block reads the
 # updated refs with shell built-ins and does nothing more unless a
-# remote-tracking ref (refs/remotes/) changed. Only then does it read that
-# ref's newest reflog line: git writes "update by push" there when a push
+# remote-tracking ref (refs/remotes/) changed the way a push changes one
+# (see below). Only then does it read that ref's newest reflog line: git writes "update by push" there when a push
 # updated it, and the line is on disk by the `committed` state (checked with
 # git 2.39: `git push` by path and over ssh, `git annex sync`). A push is
 # queued with the remote-side ref names, as the hub's hook would have; the
@@ -17,9 +17,18 @@ if [ "${GIT_ANNEX_XMPP:-1}" != 0 ] && [ "${1:-}" = committed ]; then
 	while IFS= read -r git_annex_xmpp_line || [ -n "$git_annex_xmpp_line" ]; do
 		git_annex_xmpp_stdin="${git_annex_xmpp_stdin:+$git_annex_xmpp_stdin
 }$git_annex_xmpp_line"
+		# A push updates its remote-tracking refs without an old-value check,
+		# so git hands this hook zeros as their old value; a fetch hands the
+		# real one (git 2.39: transport.c update_tracking_ref, fetch.c
+		# s_update_ref). Only such lines are candidates: a fetch of known
+		# branches costs no fork at all.
 		case $git_annex_xmpp_line in
-			*" refs/remotes/"*/*) git_annex_xmpp_tracking="$git_annex_xmpp_tracking$git_annex_xmpp_line
+			*" refs/remotes/"*/*)
+				case ${git_annex_xmpp_line%% *} in
+					*[!0]*) ;;
+					*) git_annex_xmpp_tracking="$git_annex_xmpp_tracking$git_annex_xmpp_line
 " ;;
+				esac ;;
 		esac
 	done
 	unset git_annex_xmpp_line
