@@ -18,7 +18,7 @@ import type { XmppSession } from "../xmpp/session.js";
 import type { Announcement } from "./announcement.js";
 import { planDelivery, type PendingAnnouncement } from "./batches.js";
 import type { Queue, QueuedEntry } from "./queue.js";
-import { resolvePushTarget, unsignedPushWarning } from "./push-target.js";
+import { NoRemoteUuidError, resolvePushTarget, unsignedPushWarning } from "./push-target.js";
 import { deliverAnnouncement } from "./send.js";
 
 export interface Account {
@@ -144,9 +144,13 @@ async function groupByAccount(
     const account = accounts.get(found.account.key) ?? found.account;
     accounts.set(account.key, account);
     const target = await pushTargetOf(item, found.dir, options.notice);
-    if (target instanceof Error) {
+    if (target instanceof NoRemoteUuidError) {
       await setAside(queue, item.name);
       options.notice(`queue: set aside ${item.name}: ${target.message}`);
+      continue;
+    }
+    if (target instanceof Error) {
+      options.failed(target, `queue: ${item.name} for ${item.entry.repo} stays queued: ${target.message}`);
       continue;
     }
     const uuids = item.entry.uuids.length > 0 ? item.entry.uuids : [target?.uuid ?? found.uuid];
@@ -161,7 +165,8 @@ async function groupByAccount(
 /**
  * For a push made from a clone, the remote that received it: its UUID is
  * announced and its secret signs (push-target.ts). An Error when it cannot
- * be announced at all (no annex UUID: not a git-annex remote).
+ * be announced now: NoRemoteUuidError (not a git-annex remote: never), or
+ * another (git failed: kept for the next round).
  */
 async function pushTargetOf(item: QueuedEntry, dir: string, notice: (message: string) => void) {
   const { remote } = item.entry;

@@ -10,6 +10,15 @@ import { AppError } from "../errors.js";
 import { listAnnexRemotes } from "../git/repo.js";
 import { readRemoteSecret } from "../git/secret.js";
 
+/** The remote is not (or no longer) a git-annex repository that git-annex has talked to: nothing to name. */
+export class NoRemoteUuidError extends AppError {
+  constructor(repo: string, remote: string) {
+    super("ENOREMOTEUUID", `remote ${JSON.stringify(remote)} of ${repo} has no annex UUID, so a push to it cannot be announced`, {
+      hint: `run \`git annex sync ${remote}\` once in ${repo}: git-annex records the remote's UUID`,
+    });
+  }
+}
+
 export interface PushTarget {
   uuid: string;
   /** The clone has the hub's secret: the announcement is signed. */
@@ -18,11 +27,7 @@ export interface PushTarget {
 
 export async function resolvePushTarget(repo: string, remote: string): Promise<PushTarget> {
   const found = (await listAnnexRemotes(repo)).find((r) => r.name === remote);
-  if (found?.uuid === undefined) {
-    throw new AppError("ENOREMOTEUUID", `remote ${JSON.stringify(remote)} of ${repo} has no annex UUID, so a push to it cannot be announced`, {
-      hint: `run \`git annex sync ${remote}\` once in ${repo}: git-annex records the remote's UUID`,
-    });
-  }
+  if (found?.uuid === undefined) throw new NoRemoteUuidError(repo, remote);
   return { uuid: found.uuid, signed: (await readRemoteSecret(repo, remote)) !== undefined };
 }
 

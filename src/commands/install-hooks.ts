@@ -7,8 +7,8 @@ import path from "node:path";
 import { UsageError } from "../errors.js";
 import { CLIENT_HOOK, HOOK_NAMES, isHookName, type HookName } from "../git/hook-script.js";
 import { installHooks, type HooksResult } from "../git/hooks.js";
-import { resolveRepo } from "../git/repo.js";
-import { ensureAnnounceSecret, SECRET_REF } from "../git/secret.js";
+import { listAnnexRemotes, resolveRepo } from "../git/repo.js";
+import { ensureAnnounceSecret, readRemoteSecrets, SECRET_REF } from "../git/secret.js";
 import type { CommandContext } from "./context.js";
 
 export interface InstallHooksArgs {
@@ -34,6 +34,7 @@ export async function run(ctx: CommandContext, args: InstallHooksArgs): Promise<
     ctx.out(`${file.hook}: ${file.action}\n`);
     if (!file.executable) ctx.log.warn(`${file.path} is not executable, so git does not run it (chmod +x it)`);
   }
+  if (hooks?.includes(CLIENT_HOOK)) await warnAboutUnsignedRemotes(ctx, repo.dir);
   // A hub (bare) gets the secret that signs its announcements; clones
   // fetch it from there (DESIGN.md §2.2). A clone never makes its own.
   if (repo.bare && (await ensureAnnounceSecret(repo.dir))) ctx.out(`secret: created ${SECRET_REF}\n`);
@@ -76,5 +77,17 @@ function warnAboutHooksPath(ctx: CommandContext, result: HooksResult, bare: bool
   ctx.log.warn(`core.hooksPath is set (${result.coreHooksPath}): using ${result.hooksDir}, where git runs push hooks`);
   if (!bare && result.hooksDir !== result.defaultHooksDir) {
     ctx.log.warn(`git-annex keeps its own hooks in ${result.defaultHooksDir}, which git does not run while core.hooksPath points elsewhere`);
+  }
+}
+
+/** The client hook announces pushes signed with each hub's secret: say which hubs this clone has none for. */
+async function warnAboutUnsignedRemotes(ctx: CommandContext, dir: string): Promise<void> {
+  const secrets = await readRemoteSecrets(dir);
+  for (const remote of await listAnnexRemotes(dir)) {
+    if (remote.url === undefined || remote.uuid === undefined || secrets.has(remote.name)) continue;
+    ctx.log.warn(
+      `no announcement secret for remote ${remote.name}: pushes to it are announced unsigned, and listeners that have its secret drop them ` +
+        `(hint: git-annex-xmpp secret init --remote ${remote.name} --repo ${dir}, which fetches the hub's secret when it has one)`,
+    );
   }
 }
