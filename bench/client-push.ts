@@ -114,7 +114,11 @@ async function main(): Promise<void> {
       intervalMs: 5,
       what: `push ${i} merged in B`,
     }).catch(() => undefined);
-    if (merged === undefined) lost++;
+    if (merged === undefined) {
+      lost++;
+      // What B saw meanwhile, to tell a lost announcement from a failed sync.
+      for (const line of listeners[0]!.lines.slice(-25)) say(`      [B] ${line}`);
+    }
     else latency.push(merged - ended);
     say(`  #${String(i + 1).padStart(2)}  push ${ms(ended - started).padStart(7)}   → merged in B ${merged === undefined ? "lost" : ms(merged - ended).padStart(7)}`);
     // B's push-back (and A's agent reacting to it) settle before the next push.
