@@ -10,7 +10,7 @@ import { flushCommand, notifyCommand } from "./command-line/announce.js";
 import { ensureCommand, listenCommand, reposCommand, serviceCommand, stopCommand } from "./command-line/agent.js";
 import { reloaders, type GlobalArgs, type Register } from "./command-line/register.js";
 import { TOP_LEVEL_EPILOGUE } from "./command-line/help.js";
-import { installHooksCommand, uninstallHooksCommand } from "./command-line/hooks.js";
+import { installHooksCommand, secretCommand, uninstallHooksCommand } from "./command-line/hooks.js";
 import { configureCommand, doctorCommand, statusCommand } from "./command-line/setup.js";
 import { AppError, EXIT, UsageError } from "./errors.js";
 
@@ -25,6 +25,7 @@ const COMMANDS: readonly Register[] = [
   stopCommand,
   installHooksCommand,
   uninstallHooksCommand,
+  secretCommand,
   configureCommand,
   statusCommand,
   doctorCommand,

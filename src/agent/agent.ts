@@ -14,7 +14,9 @@ import { jidDomain, type Config } from "../config/schema.js";
 import { prefixedLogger, type Logger } from "../log.js";
 import { agentStatusFile, statePaths } from "../state/paths.js";
 import type { XmppSession } from "../xmpp/session.js";
+import { openQueue } from "../announce/queue.js";
 import { createLimiter } from "./limit.js";
+import { watchOwnPushes, type OwnPushWatcher } from "./own-pushes.js";
 import type { RepositoryService } from "./repository.js";
 import type { ServedRepository } from "./serve.js";
 import { runListener } from "./session-loop.js";
@@ -128,14 +130,24 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   }
 }
 
-/** The repositories' services: started, stopped, listed. */
+/**
+ * The repositories' services: started, stopped, listed. A clone's own
+ * pushes are announced too (own-pushes.ts), for hubs without our hook.
+ */
 function createServices(options: AgentOptions, status: AgentStatus, onGone: (repo: ServedRepository, reason: string) => void) {
   const limiter = createLimiter(PARALLEL_SYNCS);
   const services = new Map<ServedRepository, RepositoryService | undefined>();
+  const watchers = new Map<ServedRepository, OwnPushWatcher>();
+  const queue = openQueue(statePaths(options.env).queue);
+  const unwatch = (repo: ServedRepository) => {
+    watchers.get(repo)?.stop();
+    watchers.delete(repo);
+  };
   return {
     start(repo: ServedRepository, several: boolean) {
       const log = several ? prefixedLogger(options.log, repo.dir) : options.log;
       services.set(repo, repo.start({ limiter, log, status, onGone: (reason) => onGone(repo, reason) }));
+      if (!repo.repo.bare) watchers.set(repo, watchOwnPushes({ repo: repo.repo, queue, log }));
     },
     get: (repo: ServedRepository) => services.get(repo),
     all: () => [...services.values()].flatMap((s) => s ?? []),
@@ -145,10 +157,12 @@ function createServices(options: AgentOptions, status: AgentStatus, onGone: (rep
       if (!services.has(repo)) return false;
       const service = services.get(repo);
       services.delete(repo);
+      unwatch(repo);
       void service?.stop().finally(() => repo.release());
       return true;
     },
     async stopAll() {
+      for (const repo of [...watchers.keys()]) unwatch(repo);
       await Promise.all([...services].map(async ([repo, service]) => {
         await service?.stop();
         await repo.release();

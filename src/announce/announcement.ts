@@ -18,6 +18,11 @@ export interface Announcement {
   createdAt: number;
   /** The announcing repository on this machine: its secret signs the announcement. */
   repo?: string;
+  /**
+   * A push made from a clone: the remote that received it. Its secret (the
+   * hub's, kept in the clone per remote) signs, not the clone's own.
+   */
+  remote?: string;
   /** Its configuration asks for sealed mode (so whoever delivers it seals it). */
   sealed?: boolean;
 }
@@ -35,9 +40,10 @@ export function mergeAnnouncements(list: readonly Announcement[]): Announcement 
   }
   // One repository's secret signs a presence: callers merge per repository.
   const repo = sorted.every((a) => a.repo === sorted[0]?.repo) ? sorted[0]?.repo : undefined;
+  const remote = repo && sorted.every((a) => a.remote === sorted[0]?.remote) ? sorted[0]?.remote : undefined;
   // One sealed part seals the whole.
   const sealed = sorted.some((a) => a.sealed) ? { sealed: true } : {};
-  return { uuids, refs: [...refs.values()], createdAt: sorted.at(-1)?.createdAt ?? 0, ...(repo ? { repo } : {}), ...sealed };
+  return { uuids, refs: [...refs.values()], createdAt: sorted.at(-1)?.createdAt ?? 0, ...(repo ? { repo } : {}), ...(remote ? { remote } : {}), ...sealed };
 }
 
 export interface EncodeOptions {

@@ -36,8 +36,10 @@ export function planDelivery(items: readonly PendingAnnouncement[], maxUuids = M
   };
   for (const item of items) {
     const added = item.announcement.uuids.filter((u) => !uuids.has(u)).length;
-    // A presence is signed with one repository's secret: another repository starts a new one.
-    const otherRepo = current.length > 0 && current[0]!.announcement.repo !== item.announcement.repo;
+    // A presence is signed with one secret (a repository's, or the hub's a
+    // clone pushed to): another repository or remote starts a new one.
+    const first = current[0]?.announcement;
+    const otherRepo = first !== undefined && (first.repo !== item.announcement.repo || first.remote !== item.announcement.remote);
     if (current.length > 0 && (otherRepo || uuids.size + added > maxUuids)) close();
     current.push(item);
     for (const u of item.announcement.uuids) uuids.add(u);

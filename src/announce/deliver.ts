@@ -18,6 +18,7 @@ import type { XmppSession } from "../xmpp/session.js";
 import type { Announcement } from "./announcement.js";
 import { planDelivery, type PendingAnnouncement } from "./batches.js";
 import type { Queue, QueuedEntry } from "./queue.js";
+import { NoRemoteUuidError, resolvePushTarget, unsignedPushWarning } from "./push-target.js";
 import { deliverAnnouncement } from "./send.js";
 
 export interface Account {
@@ -60,7 +61,9 @@ export async function deliverQueue(queue: Queue, options: DeliverOptions): Promi
     if (!report.errors.some((e) => e.message === error.message)) report.errors.push(error);
     (options.quiet || seenBefore(options.warned, error.message) ? log.debug : log.warn)(message);
   };
-  const notice = (message: string) => (seenBefore(options.warned, message) ? log.debug : log.warn)(message);
+  // Said once a round even without the agent's memory of earlier rounds.
+  const noticed = options.warned ?? new Set<string>();
+  const notice = (message: string) => (seenBefore(noticed, message) ? log.debug : log.warn)(message);
   for (const [account, pending] of await groupByAccount(queue, items, { ...options, failed, notice })) {
     let session: XmppSession | undefined;
     try {
@@ -140,12 +143,41 @@ async function groupByAccount(
     }
     const account = accounts.get(found.account.key) ?? found.account;
     accounts.set(account.key, account);
-    const uuids = item.entry.uuids.length > 0 ? item.entry.uuids : [found.uuid];
+    const target = await pushTargetOf(item, found.dir, options.notice);
+    if (target instanceof NoRemoteUuidError) {
+      await setAside(queue, item.name);
+      options.notice(`queue: set aside ${item.name}: ${target.message}`);
+      continue;
+    }
+    if (target instanceof Error) {
+      options.failed(target, `queue: ${item.name} for ${item.entry.repo} stays queued: ${target.message}`);
+      continue;
+    }
+    const uuids = item.entry.uuids.length > 0 ? item.entry.uuids : [target?.uuid ?? found.uuid];
     const sealed = found.account.config.sealed ? { sealed: true } : {};
-    const announcement: Announcement = { uuids, refs: item.entry.refs, createdAt: item.at, repo: found.dir, ...sealed };
+    const remote = target ? { remote: target.remote } : {};
+    const announcement: Announcement = { uuids, refs: item.entry.refs, createdAt: item.at, repo: found.dir, ...remote, ...sealed };
     groups.set(account, [...(groups.get(account) ?? []), { name: item.name, announcement }]);
   }
   return groups;
+}
+
+/**
+ * For a push made from a clone, the remote that received it: its UUID is
+ * announced and its secret signs (push-target.ts). An Error when it cannot
+ * be announced now: NoRemoteUuidError (not a git-annex remote: never), or
+ * another (git failed: kept for the next round).
+ */
+async function pushTargetOf(item: QueuedEntry, dir: string, notice: (message: string) => void) {
+  const { remote } = item.entry;
+  if (item.entry.hook !== "push" || remote === undefined) return undefined;
+  try {
+    const target = await resolvePushTarget(dir, remote);
+    if (!target.signed) notice(unsignedPushWarning(dir, remote));
+    return { ...target, remote };
+  } catch (error) {
+    return error as Error;
+  }
 }
 
 async function resolveAnnouncer(

@@ -6,7 +6,7 @@
  * cannot be sent as asked throws DeliveryRefusedError, so it stays queued.
  */
 import { DeliveryRefusedError } from "../errors.js";
-import { readAnnounceSecret } from "../git/secret.js";
+import { readAnnounceSecret, readRemoteSecret } from "../git/secret.js";
 import { encodeAnnouncement, type Announcement } from "./announcement.js";
 import type { Logger } from "../log.js";
 import type { XmppSession } from "../xmpp/session.js";
@@ -20,7 +20,7 @@ export interface DeliveryOptions {
 }
 
 export async function deliverAnnouncement(session: XmppSession, announcement: Announcement, options: DeliveryOptions): Promise<void> {
-  const secret = announcement.repo ? await readAnnounceSecret(announcement.repo) : undefined;
+  const secret = await signingSecret(announcement);
   const sealed = announcement.sealed === true || options.sealed;
   if (sealed && secret === undefined) {
     // Never in the clear what was asked to be sealed (notify and the
@@ -28,8 +28,10 @@ export async function deliverAnnouncement(session: XmppSession, announcement: An
     // Thrown, not logged: the caller must keep what was not sent.
     const repo = announcement.repo ?? "the announcing repository";
     throw new DeliveryRefusedError(
-      `sealed mode, but ${repo} has no announcement secret`,
-      announcement.repo ? `git-annex-xmpp install-hooks --repo ${announcement.repo} recreates it (clones then fetch it anew)` : "restore the repository's secret",
+      `sealed mode, but ${repo} has no announcement secret${announcement.remote ? ` for remote ${announcement.remote}` : ""}`,
+      announcement.remote
+        ? `git-annex-xmpp secret init --remote ${announcement.remote} --repo ${announcement.repo} creates the hub's secret, or fetch the one it has`
+        : announcement.repo ? `git-annex-xmpp install-hooks --repo ${announcement.repo} recreates it (clones then fetch it anew)` : "restore the repository's secret",
     );
   }
   await session.send(encodeAnnouncement(announcement, { secret, sealed }));
@@ -37,4 +39,15 @@ export async function deliverAnnouncement(session: XmppSession, announcement: An
   // it answers a ping sent after the presence, it has processed (and fanned
   // out) the presence.
   await session.ping(options.ackTimeoutMs);
+}
+
+/**
+ * The repository's own secret; for a push made from a clone, the secret of
+ * the hub that received it (refs/annex-xmpp/secrets/<remote>), which its
+ * listeners check against, never the clone's.
+ */
+export async function signingSecret(announcement: Pick<Announcement, "repo" | "remote">): Promise<string | undefined> {
+  if (!announcement.repo) return undefined;
+  if (announcement.remote !== undefined) return readRemoteSecret(announcement.repo, announcement.remote);
+  return readAnnounceSecret(announcement.repo);
 }

@@ -4,9 +4,15 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
-/** The hooks we install into. Both run on the receiving side of a push. */
-export const HOOK_NAMES = ["post-receive", "post-update"] as const;
+/**
+ * The hooks we install into. post-receive and post-update run on the
+ * receiving side of a push (a hub); reference-transaction (git >= 2.28) in
+ * the clone that pushes, for hubs that cannot run our hook (`--client`).
+ */
+export const HOOK_NAMES = ["post-receive", "post-update", "reference-transaction"] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
+/** The client-side hook. */
+export const CLIENT_HOOK: HookName = "reference-transaction";
 
 export function isHookName(name: string): name is HookName {
   return (HOOK_NAMES as readonly string[]).includes(name);
@@ -14,12 +20,29 @@ export function isHookName(name: string): name is HookName {
 
 /**
  * hooks/ sits at the package root, two levels above both src/git/ (tests)
- * and dist/git/ (the built CLI); package.json ships it in "files".
+ * and dist/git/ (the built CLI); package.json ships it in "files". Both
+ * blocks write the queue with one shared snippet, queue-write.sh.
  */
-const TEMPLATE_URL = new URL("../../hooks/notify-block.sh", import.meta.url);
+const HOOKS_DIR = new URL("../../hooks/", import.meta.url);
 
+async function loadTemplate(file: string): Promise<string> {
+  const [template, queueWrite] = await Promise.all([readFile(new URL(file, HOOKS_DIR), "utf8"), readFile(new URL("queue-write.sh", HOOKS_DIR), "utf8")]);
+  return template.replace("@QUEUE_WRITE@\n", () => queueWrite);
+}
+
+/** The hub's block (post-receive, post-update). */
 export function loadNotifyTemplate(): Promise<string> {
-  return readFile(TEMPLATE_URL, "utf8");
+  return loadTemplate("notify-block.sh");
+}
+
+/** The clone's block (reference-transaction). */
+export function loadClientTemplate(): Promise<string> {
+  return loadTemplate("client-block.sh");
+}
+
+/** The template for one hook. */
+export function loadHookTemplate(hook: HookName): Promise<string> {
+  return hook === CLIENT_HOOK ? loadClientTemplate() : loadNotifyTemplate();
 }
 
 /** Quote one word for a POSIX shell. */

@@ -22,7 +22,7 @@ import { chmod, chown, lstat, mkdir, readFile, rename, unlink, writeFile } from 
 import path from "node:path";
 import { AppError } from "../errors.js";
 import { findHookBlock, insertHookBlock, removeHookBlock } from "./hook-block.js";
-import { HOOK_NAMES, isShellHook, loadNotifyTemplate, renderNotifyBlock, type HookName } from "./hook-script.js";
+import { HOOK_NAMES, isShellHook, loadHookTemplate, renderNotifyBlock, type HookName } from "./hook-script.js";
 import { requireAnnexUuid, type RepoInfo } from "./repo.js";
 import { git } from "./run.js";
 
@@ -89,11 +89,10 @@ export async function installHooks(repo: RepoInfo, opts: InstallHooksOptions): P
   const command = typeof opts.cliCommand === "string" ? [opts.cliCommand] : [...opts.cliCommand];
   const dirs = await resolveHooksDir(repo);
   await mkdir(dirs.hooksDir, { recursive: true });
-  const template = await loadNotifyTemplate();
   const files: HookFileResult[] = [];
   for (const hook of unique(opts.hooks ?? DEFAULT_HOOKS)) {
     const file = path.join(dirs.hooksDir, hook);
-    const body = asLatin1(renderNotifyBlock(template, { hook, command }));
+    const body = asLatin1(renderNotifyBlock(await loadHookTemplate(hook), { hook, command }));
     const outcome = await editHookFile(file, (existing) => {
       if (existing !== undefined && !isShellHook(existing)) throw notShellError(file);
       return insertHookBlock(existing, body);

@@ -36,6 +36,15 @@ export async function readAnnounceSecret(repo: string): Promise<string | undefin
   return secret === "" ? undefined : secret;
 }
 
+/** The secret this clone keeps for `remote` (its hub's), or undefined. */
+export async function readRemoteSecret(repo: string, remote: string): Promise<string | undefined> {
+  const ref = remoteSecretRef(remote);
+  if (ref === undefined) return undefined;
+  const result = await git(repo, ["cat-file", "blob", ref], { reject: false });
+  const secret = result.stdout.trim();
+  return result.exitCode === 0 && secret !== "" ? secret : undefined;
+}
+
 /** Creates the secret if missing (on the hub, by install-hooks). Returns whether it was created. */
 export async function ensureAnnounceSecret(repo: string): Promise<boolean> {
   if ((await readAnnounceSecret(repo)) !== undefined) return false;
@@ -44,6 +53,35 @@ export async function ensureAnnounceSecret(repo: string): Promise<boolean> {
   // The all-zero old value makes update-ref fail if a concurrent run created it meanwhile.
   const created = await git(repo, ["update-ref", SECRET_REF, blob, "0".repeat(blob.length)], { reject: false });
   return created.exitCode === 0;
+}
+
+export type PushSecretOutcome = { created: true } | { created: false; reason: "exists" | "failed"; detail: string };
+
+/**
+ * For a hub that cannot run our hook: a clone creates the hub's secret and
+ * pushes it (a blob under SECRET_REF there), keeping its own copy for the
+ * remote. Without `force` the push only creates the ref: a hub that has a
+ * secret keeps it (its clones check against it).
+ */
+export async function pushAnnounceSecret(repo: string, remote: string, options: { force?: boolean } = {}): Promise<PushSecretOutcome> {
+  const ref = remoteSecretRef(remote);
+  if (ref === undefined) return { created: false, reason: "failed", detail: `${JSON.stringify(remote)} cannot name a ref` };
+  const secret = randomBytes(32).toString("hex");
+  const blob = (await git(repo, ["hash-object", "-w", "--stdin"], { input: `${secret}\n` })).stdout.trim();
+  const pushed = await git(repo, ["push", "--quiet", "--porcelain", ...(options.force ? ["--force"] : []), remote, `${blob}:${SECRET_REF}`], {
+    reject: false,
+    timeoutMs: 120_000,
+  });
+  if (pushed.exitCode !== 0) {
+    const exists = /\[rejected\]|already exists/.test(`${pushed.stdout}\n${pushed.stderr}`);
+    return { created: false, reason: exists ? "exists" : "failed", detail: (pushed.stderr || pushed.stdout).trim().split("\n").slice(-3).join("; ") };
+  }
+  const before = await git(repo, ["rev-parse", "--verify", "--quiet", ref], { reject: false });
+  await git(repo, ["update-ref", ref, blob]);
+  // SECRET_REF (what notify in a clone signs with) follows when it was this remote's.
+  const previous = before.exitCode === 0 ? before.stdout.trim() : "0".repeat(blob.length);
+  await git(repo, ["update-ref", SECRET_REF, blob, previous], { reject: false });
+  return { created: true };
 }
 
 /**

@@ -2,7 +2,7 @@
  * installHooks / uninstallHooks against real `git init` + `git annex init`
  * repositories, and real pushes running the installed hooks.
  */
-import { chmod, mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run as installHooksCommand } from "../../src/commands/install-hooks.js";
@@ -77,11 +77,18 @@ describe("installHooks / uninstallHooks on disk", () => {
     expect(both.files.map((f) => [f.hook, f.action])).toEqual([["post-receive", "updated"], ["post-update", "created"]]);
     expect((await stat(path.join(hooksDir, "post-update"))).mode & 0o777).toBe(0o755);
 
+    const client = await installHooks(info, { cliCommand: ["git-annex-xmpp"], hooks: ["reference-transaction"] });
+    expect(client.files.map((f) => [f.hook, f.action])).toEqual([["reference-transaction", "created"]]);
+
     const removed = await uninstallHooks(info);
-    expect(removed.files.map((f) => [f.hook, f.action])).toEqual([["post-receive", "removed"], ["post-update", "removed"]]);
+    expect(removed.files.map((f) => [f.hook, f.action])).toEqual([
+      ["post-receive", "removed"],
+      ["post-update", "removed"],
+      ["reference-transaction", "removed"],
+    ]);
     expect(await snapshotDir(hooksDir)).toEqual(before);
     const noop = await uninstallHooks(info);
-    expect(noop.files.map((f) => f.action)).toEqual(["absent", "absent"]);
+    expect(noop.files.map((f) => f.action)).toEqual(["absent", "absent", "absent"]);
   });
 
   it("creates an executable post-receive in a bare hub and deletes it again", async () => {
@@ -336,5 +343,79 @@ describe("install-hooks / uninstall-hooks commands", () => {
   it("rejects hooks it does not know", async () => {
     const { ctx } = fakeContext(box.root);
     await expect(installHooksCommand(ctx, { hook: ["pre-commit"] })).rejects.toThrow(UsageError);
+  });
+});
+
+describe("the client block (install-hooks --client) in a clone's reference-transaction hook", () => {
+  const commandContext = (cwd: string): CommandContext => ({
+    log: createLogger({ level: "warn", write: () => {} }),
+    cwd,
+    env: {},
+    out: () => {},
+    signal: new AbortController().signal,
+    verbose: false,
+  });
+
+  /** A clone of a hook-less hub whose remote git-annex knows, with the user's own reference-transaction hook that logs its stdin. */
+  async function clientClone(name: string) {
+    const hub = await box.makeRepo(`${name}.git`, { bare: true });
+    const clone = await box.clone(hub, `${name}-clone`);
+    await annex(clone, ["init", name]);
+    await box.git(clone, ["config", "remote.origin.annex-uuid", "11111111-2222-3333-4444-555555555555"]);
+    const seen = path.join(box.root, `${name}-seen`);
+    const file = path.join(clone, ".git", "hooks", "reference-transaction");
+    const own = `#!/bin/sh\necho "$1" >> '${seen}'\ncat >> '${seen}'\n`;
+    await writeFile(file, own);
+    await chmod(file, 0o755);
+    const state = path.join(box.root, `${name}-state`);
+    const queue = path.join(state, "git-annex-xmpp", "queue");
+    const entries = async () => {
+      const names = await readdir(queue).catch(() => [] as string[]);
+      return Promise.all(names.filter((n) => n.startsWith("e.")).sort().map((n) => readFile(path.join(queue, n), "utf8")));
+    };
+    return { hub, clone, file, own, seen, env: { XDG_STATE_HOME: state }, entries };
+  }
+
+  it("queues a push with the remote-side refs, nothing for a commit or a fetch, and hands stdin on", async () => {
+    const { clone, file, own, seen, env, entries } = await clientClone("client");
+    const ctx = commandContext(clone);
+    await installHooksCommand(ctx, { client: true, cliCommand: ["/nonexistent/cli"] });
+    await writeFile(path.join(clone, "a"), "a\n");
+    await box.git(clone, ["add", "a"], env);
+    await box.git(clone, ["commit", "-q", "-m", "a"], env);
+    await box.git(clone, ["checkout", "-q", "-b", "topic"], env);
+    await box.git(clone, ["checkout", "-q", "main"], env);
+    const head = (await box.git(clone, ["rev-parse", "HEAD"])).stdout.trim();
+    await box.git(clone, ["fetch", "-q", "origin"], env);
+    expect(await entries()).toEqual([]);
+    await box.git(clone, ["push", "-q", "origin", "main", "main:synced/main"], env);
+    // git updates each remote-tracking ref of a push in a transaction of its own: an entry each (merged when sent).
+    const queued = await entries();
+    expect(queued).toHaveLength(2);
+    for (const entry of queued) {
+      expect(entry).toMatch(/^git-annex-xmpp-queue 1\nhook push\nrepo \S+\/client-clone\/\.git\nremote origin\n\n/);
+      expect(entry.endsWith("end\n")).toBe(true);
+    }
+    expect(queued.join("")).toContain(`${ZERO} ${head} refs/heads/main\n`);
+    expect(queued.join("")).toContain(`${ZERO} ${head} refs/heads/synced/main\n`);
+    // The user's own hook still sees every state and every line.
+    expect(await readFile(seen, "utf8")).toContain(`committed\n${ZERO} ${head} refs/remotes/origin/main\n`);
+
+    const second = await box.commitFile(clone, "b", "b\n");
+    await box.git(clone, ["push", "-q", "origin", "main"], { ...env, GIT_ANNEX_XMPP: "0" });
+    expect(await entries()).toHaveLength(2);
+    const third = await box.commitFile(clone, "c", "c\n");
+    const traced = await box.git(clone, ["push", "origin", "main"], { ...env, GIT_ANNEX_XMPP_TRACE: "1" });
+    expect(traced.stderr).toContain("+ git_annex_xmpp_enqueue");
+    const last = (await entries()).find((e) => e.includes(third));
+    expect(last).toContain(`${second} ${third} refs/heads/main\n`);
+
+    await uninstallHooksCommand(ctx, {});
+    expect(await readFile(file, "latin1")).toBe(own);
+  });
+
+  it("refuses --client in a bare hub", async () => {
+    const hub = await box.makeRepo("client-bare.git", { bare: true });
+    await expect(installHooksCommand(commandContext(hub), { client: true })).rejects.toBeInstanceOf(UsageError);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { commandPresentTest, isShellHook, loadNotifyTemplate, renderNotifyBlock, shellQuote } from "../../src/git/hook-script.js";
+import { execFileSync } from "node:child_process";
+import { commandPresentTest, isShellHook, loadClientTemplate, loadNotifyTemplate, renderNotifyBlock, shellQuote } from "../../src/git/hook-script.js";
 
 describe("shellQuote", () => {
   it("leaves plain words and quotes the rest", () => {
@@ -25,6 +26,21 @@ describe("renderNotifyBlock", () => {
     expect(block).toContain("set -- /usr/bin/node '/opt/my tools/cli.js'");
     // It never ends the hook it sits in: any exit is inside its own subshell.
     const outside = block.replace(/^\t\($[\s\S]*?^\t\) \|\| :$/m, "");
+    expect(outside).not.toBe(block);
+    expect(outside).not.toMatch(/\bexit\b/);
+  });
+});
+
+describe("the client block (reference-transaction)", () => {
+  it("shares the hub block's queue writer, fills every placeholder, parses in sh, and never exits the hook", async () => {
+    const [client, hub] = [await loadClientTemplate(), await loadNotifyTemplate()];
+    const shared = "git_annex_xmpp_enqueue() {";
+    expect(client).toContain(shared);
+    expect(hub).toContain(shared);
+    const block = renderNotifyBlock(client, { hook: "reference-transaction", command: ["/usr/bin/node", "/opt/cli.js"] });
+    expect(block).not.toMatch(/@[A-Z_]+@/);
+    execFileSync("sh", ["-n", "-c", block]);
+    const outside = block.replace(/if \[ -n "\$git_annex_xmpp_tracking" \]; then \([\s\S]*?^\t\) \|\| :; fi$/m, "");
     expect(outside).not.toBe(block);
     expect(outside).not.toMatch(/\bexit\b/);
   });

@@ -82,6 +82,20 @@ describe("planDelivery", () => {
     const batches = planDelivery([{ name: "1", announcement: a }, { name: "2", announcement: { ...a, createdAt: 3 } }, { name: "3", announcement: b }]);
     expect(batches.map((x) => [x.names, x.announcement.repo])).toEqual([[["1", "2"], "/srv/a.git"], [["3"], "/srv/b.git"]]);
   });
+
+  it("never merges a clone's pushes to two remotes: each is signed with its own hub's secret", () => {
+    const toOrigin = { uuids: [U1], refs: [], createdAt: 1, repo: "/home/u/annex", remote: "origin" };
+    const toBackup = { ...toOrigin, uuids: [U2], remote: "backup", createdAt: 2 };
+    const batches = planDelivery([
+      { name: "1", announcement: toOrigin },
+      { name: "2", announcement: { ...toOrigin, createdAt: 3 } },
+      { name: "3", announcement: toBackup },
+    ]);
+    expect(batches.map((x) => [x.names, x.announcement.remote, x.announcement.uuids])).toEqual([
+      [["1", "2"], "origin", [U1]],
+      [["3"], "backup", [U2]],
+    ]);
+  });
 });
 
 describe("openQueue", () => {
