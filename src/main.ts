@@ -227,6 +227,21 @@ function positive(value: number, flag: string): number {
 }
 
 /** Runs one command line; resolves with the exit code. */
+/**
+ * `flush --background`, exactly as the hook runs it when no agent holds the
+ * queue (hooks/notify-block.sh): the same command, without loading yargs
+ * first — its parsing costs about as much as the login that follows, and
+ * this start is in the path from a push to its announcement (issue 11).
+ */
+function isHookSender(argv: string[]): boolean {
+  return argv.length === 2 && argv[0] === "flush" && argv[1] === "--background";
+}
+
+async function runHookSender(signal: AbortSignal): Promise<void> {
+  const { run } = await import("./commands/flush.js");
+  await run(contextFrom({}, signal, false, statePaths(process.env).senderLog), { background: true });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   // `on`, not `once`: execa's signal-exit, listening while a child runs,
@@ -239,7 +254,8 @@ export async function main(argv: string[]): Promise<number> {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   try {
-    await (await buildCli(argv, controller.signal)).parseAsync();
+    if (isHookSender(argv)) await runHookSender(controller.signal);
+    else await (await buildCli(argv, controller.signal)).parseAsync();
     return EXIT.ok;
   } catch (error) {
     const verbose = argv.includes("--verbose") || argv.includes("-v");
