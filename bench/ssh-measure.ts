@@ -69,8 +69,9 @@ export type CostRow = "git push over ssh, no hook" | "git push over ssh, our hoo
 
 /**
  * A's plain `git push` over ssh of one tiny commit to two more hubs on the
- * hub machine, one with our hook (the hub machine's configuration: it logs
- * in, or hands off to a listen there), one without; the order alternates.
+ * hub machine, one with our hook (it queues the announcement; the hub
+ * machine's agent or a detached sender sends it), one without; the order
+ * alternates.
  */
 export async function measurePushCost(t: Topology, runs: number, warmup: number): Promise<Map<CostRow, number[]>> {
   const hubs: Array<[CostRow, string]> = [];
