@@ -70,7 +70,7 @@ async function cloneOverSsh(sshd: Sshd, machine: Machine, hub: string, name: str
   return dir;
 }
 
-export async function buildTopology(root: string, cleanup: Cleanup, options: { hubAgent: HubAgent; onLine(who: string, line: string): void }): Promise<Topology> {
+export async function buildTopology(root: string, cleanup: Cleanup, options: { hubAgent: HubAgent; verbose?: boolean; onLine(who: string, line: string): void }): Promise<Topology> {
   const server = await startServer();
   cleanup.add(() => server.stop());
   const sshd = await startSshd({ dir: join(root, "sshd") });
@@ -102,11 +102,11 @@ export async function buildTopology(root: string, cleanup: Cleanup, options: { h
   b2.env.XDG_RUNTIME_DIR = await mkdtemp("/tmp/gax-rt-");
   cleanup.add(() => rm(b2.env.XDG_RUNTIME_DIR!, { recursive: true, force: true }));
   let hubAgent: Listener | undefined;
-  const listeners = [startListener(["--repo", cloneB2], b2.env, (line) => options.onLine("B2 listen", line))];
+  const listeners = [startListener(["--repo", cloneB2, ...(options.verbose ? ["--verbose"] : [])], b2.env, (line) => options.onLine("B2 listen", line))];
   cleanup.add(() => listeners[0]!.stop());
   if (options.hubAgent === "listen") {
     // The hub machine's own agent serves the bare hub (relay only): it holds the queue lock and sends what the hook queues.
-    const agent = startListener(["--repo", hub], hubMachine.env, (line) => options.onLine("hub agent", line));
+    const agent = startListener(["--repo", hub, ...(options.verbose ? ["--verbose"] : [])], hubMachine.env, (line) => options.onLine("hub agent", line));
     cleanup.add(() => agent.stop());
     await agent.waitForLine(/connected as /, { timeoutMs: 60_000 });
     hubAgent = agent;

@@ -31,7 +31,7 @@ const USAGE = `usage: npm run bench:ssh -- [options]
   --hub-agent H       none (default: the hook starts a detached sender that logs in), or
                       listen (an agent on the hub machine, \`listen --repo hub.git\`, sends the queue)
   --timeout MS        a push not merged within MS counts as lost (default 20000; env GAX_BENCH_TIMEOUT_MS)
-  --verbose           print the listeners' log lines`;
+  --verbose           run the agents with --verbose and print their log lines`;
 
 function options() {
   const env = process.env;
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   say(`topology: hub machine behind a private sshd on 127.0.0.1; A pushes over ssh; B1 \`git annex assistant\`; B2 \`git-annex-xmpp listen\`; hub agent: ${o.hubAgent === "none" ? "none (the hook queues, then starts a detached sender that logs in)" : "an agent on the hub machine (listen --repo hub.git) sends the queue"}`);
   const { root } = await createSandboxHome("gax-bench-ssh-");
   cleanup.add(() => removeSandbox(root));
-  const t = await buildTopology(root, cleanup, { hubAgent: o.hubAgent, onLine: (who, line) => o.verbose && say(`    [${who}] ${line}`) });
+  const t = await buildTopology(root, cleanup, { hubAgent: o.hubAgent, verbose: o.verbose, onLine: (who, line) => o.verbose && say(`    [${who}] ${line}`) });
   await waitFor(() => notifierRunning(t.hub), { timeoutMs: 60_000, intervalMs: 100, what: "B1's remotedaemon to run git-annex-shell notifychanges on the hub" });
   const samples: PushSample[] = [];
   const series: Array<[PushKind, number]> = [[o.plain, o.pushes], ["git push + old ref", o.oldRefPushes]];
