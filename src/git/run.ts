@@ -8,6 +8,7 @@
  * duration, exit status; never its input or output, which may be a secret).
  */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { GitAnnexMissingError, GitCommandError } from "../errors.js";
 import { getCommandLogger } from "../log.js";
 
@@ -118,6 +119,10 @@ function spawnCollect(binary: string, cwd: string, args: readonly string[], opti
     });
     child.stdin?.on("error", () => undefined);
     child.stdin?.end(options.input);
+    // A grandchild (a shell alias, ssh) may hold the pipes after we killed the child: stop reading them.
+    child.on("exit", () => {
+      if (failure) for (const stream of [child.stdout, child.stderr]) stream?.destroy();
+    });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
@@ -134,6 +139,8 @@ async function run(binary: string, cwd: string, args: readonly string[], options
   const result = await spawnCollect(binary, cwd, args, options);
   if (result.failure) {
     logCommand(binary, cwd, args, startedAt, result.failure.outcome);
+    // spawn says ENOENT for a missing directory too: only a missing binary is "not installed".
+    if (result.failure.errno === "ENOENT" && !existsSync(cwd)) throw new GitCommandError(commandText, undefined, `the directory ${cwd} does not exist`);
     if (result.failure.errno === "ENOENT") throw new GitAnnexMissingError(binary);
     throw new GitCommandError(commandText, undefined, result.failure.message);
   }
