@@ -27,7 +27,14 @@ export interface CourierOptions {
   /** Whether the agent has a session (online or not) for this account: its entries wait for it. */
   serves(account: string): boolean;
   onSent?(announcement: Announcement): void;
-  /** Coalescing window after a new entry (default 50 ms). */
+  /**
+   * Coalescing window after a new entry (default 10 ms): hooks that fire
+   * together (a `git annex sync` pushing several refs, twelve hubs at once)
+   * write within a few ms, and every ms here is in a push's path (issue 11,
+   * bench:ssh --hub-agent listen). An entry read before its "end" line is
+   * there is picked up again: its next write fires the watch, and a request
+   * during a send makes the courier send once more.
+   */
   batchMs?: number;
   /** Safety-net rescan and lock retry (default 30 s). */
   rescanMs?: number;
@@ -40,6 +47,8 @@ export interface QueueCourier {
   readonly holding: boolean;
   close(): Promise<void>;
 }
+
+const DEFAULT_BATCH_MS = 10;
 
 export async function startQueueCourier(options: CourierOptions): Promise<QueueCourier> {
   const { log } = options;
@@ -99,7 +108,7 @@ export async function startQueueCourier(options: CourierOptions): Promise<QueueC
     timer = setTimeout(() => {
       timer = undefined;
       void send();
-    }, options.batchMs ?? 50);
+    }, options.batchMs ?? DEFAULT_BATCH_MS);
   };
 
   await takeLock();
