@@ -59,8 +59,9 @@ export async function measureOnePush(box: AnnexSandbox, repos: Repos, b: Listene
 /**
  * One plain `git push origin main` from A (one push, one hook run): from
  * the moment it returns to the commit merged in B. `hubElsewhere` gives the
- * hook a state directory of its own, so notify logs in over XMPP as on a
- * hub that is another machine; otherwise it hands off to B's listener.
+ * hook a state directory of its own, as on a hub that is another machine:
+ * no agent holds that queue, so the hook's detached sender logs in and
+ * sends it over XMPP; otherwise B's agent sends the entry itself.
  */
 export async function measurePlainPush(box: AnnexSandbox, repos: Repos, b: Listener, name: string, hubElsewhere: boolean): Promise<number> {
   const { cloneA, cloneB } = repos;

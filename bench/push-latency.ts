@@ -4,6 +4,14 @@
  * (a) push-to-merge latency through the whole loop, (b) what our hook adds
  * to a `git push`. Real prosody, real git-annex, the built CLI; figures
  * only, nothing asserted (STYLE.md: benchmarks live in bench/).
+ *
+ * Topology: one box, hubs reached by path. "Hub on another machine" gives
+ * the hub's hook an XDG_STATE_HOME of its own (the same account's
+ * configuration): its queue is not the one B's agent sends, so the hook
+ * starts the detached sender, which logs in over XMPP. "Hub on B's machine"
+ * shares B's state: B's agent holds the queue and sends the entry itself.
+ * For hubs over ssh on another machine, side by side with git-annex's
+ * assistant, see bench/ssh-topology.ts (npm run bench:ssh).
  */
 import { execFileSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
@@ -89,10 +97,12 @@ async function latency(box: Awaited<ReturnType<typeof createAnnexSandbox>>, runs
     say(`  ${label.padEnd(10)} A's sync ${ms(sample.syncMs).padStart(8)}   end of A's sync -> B merged ${ms(sample.endToMergeMs).padStart(8)}   hub -> B merged ${ms(sample.hubToMergeMs).padStart(8)}`);
     if (i >= warmup) samples.push(sample);
   }
-  const plain: Record<string, number[]> = { "over XMPP (hub on another machine)": [], "hand-off to B's listener (same machine)": [] };
-  for (const [what, elsewhere] of [["over XMPP (hub on another machine)", true], ["hand-off to B's listener (same machine)", false]] as const) {
+  const elsewhere = "hub on another machine (its hook's detached sender logs in)";
+  const here = "hub on B's machine (B's agent sends the queue)";
+  const plain: Record<string, number[]> = { [elsewhere]: [], [here]: [] };
+  for (const [what, isElsewhere] of [[elsewhere, true], [here, false]] as const) {
     for (let i = 0; i < warmup + runs; i++) {
-      const latency = await measurePlainPush(box, repos, b, `plain-${elsewhere ? "x" : "h"}-${i}.txt`, elsewhere);
+      const latency = await measurePlainPush(box, repos, b, `plain-${isElsewhere ? "x" : "h"}-${i}.txt`, isElsewhere);
       if (i >= warmup) plain[what]!.push(latency);
     }
   }
@@ -104,7 +114,7 @@ async function latency(box: Awaited<ReturnType<typeof createAnnexSandbox>>, runs
   });
   const rows = (
     [
-      ["A's git annex sync (3 pushes, each waiting for the hook)", samples.map((s) => s.syncMs)],
+      ["A's git annex sync (hub on B's machine)", samples.map((s) => s.syncMs)],
       ["end of A's sync -> commit merged in B", samples.map((s) => s.endToMergeMs)],
       ["commit on the hub -> commit merged in B", samples.map((s) => s.hubToMergeMs)],
     ] as Array<[string, number[]]>

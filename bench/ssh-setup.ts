@@ -5,10 +5,12 @@
  * clone A pushes; clone B1 runs `git annex assistant` (its remotedaemon holds
  * `git-annex-shell notifychanges` open over ssh); clone B2 runs our
  * `listen`. Each machine has its own HOME and XDG dirs, so the hook on the
- * hub cannot hand its announcement to B2's listener: it travels over XMPP.
+ * hub queues its announcement in the hub machine's queue, and it travels to
+ * B2 over XMPP: sent by the hub machine's agent (`listen --repo hub.git`,
+ * relay only) when one runs, else by the sender the hook starts detached.
  */
 import { createWriteStream } from "node:fs";
-import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { reapOnExit } from "../test/support/reaper.js";
@@ -33,8 +35,10 @@ export interface Topology {
   cloneB2: string;
   /** Two commits every clone has: what the old-ref pushes move `refs/heads/side` to. */
   oldCommits: [string, string];
-  /** B2's listen, and with --hub-agent listen the one on the hub machine. */
+  /** B2's agent (the clone that syncs). */
   listeners: Listener[];
+  /** With --hub-agent listen: the agent on the hub machine serving the bare hub. */
+  hubAgent: Listener | undefined;
 }
 
 export const git = (machine: Machine, cwd: string, args: string[]) =>
@@ -66,7 +70,7 @@ async function cloneOverSsh(sshd: Sshd, machine: Machine, hub: string, name: str
   return dir;
 }
 
-export async function buildTopology(root: string, cleanup: Cleanup, options: { hubAgent: HubAgent; onLine(who: string, line: string): void }): Promise<Topology> {
+export async function buildTopology(root: string, cleanup: Cleanup, options: { hubAgent: HubAgent; verbose?: boolean; onLine(who: string, line: string): void }): Promise<Topology> {
   const server = await startServer();
   cleanup.add(() => server.stop());
   const sshd = await startSshd({ dir: join(root, "sshd") });
@@ -94,20 +98,22 @@ export async function buildTopology(root: string, cleanup: Cleanup, options: { h
   }
 
   await configureAccount(b2, server);
-  const listeners = [startListener(["--repo", cloneB2], b2.env, (line) => options.onLine("B2 listen", line))];
+  // A short XDG_RUNTIME_DIR, as a login session has (/run/user/UID): where B2's agent keeps its ssh ControlMaster sockets.
+  b2.env.XDG_RUNTIME_DIR = await mkdtemp("/tmp/gax-rt-");
+  cleanup.add(() => rm(b2.env.XDG_RUNTIME_DIR!, { recursive: true, force: true }));
+  let hubAgent: Listener | undefined;
+  const listeners = [startListener(["--repo", cloneB2, ...(options.verbose ? ["--verbose"] : [])], b2.env, (line) => options.onLine("B2 listen", line))];
   cleanup.add(() => listeners[0]!.stop());
   if (options.hubAgent === "listen") {
-    // Today's hand-off: a listen of the same account on the hub machine (in a clone there) takes the hook's announcement.
-    const hubSide = join(hubMachine.home, "hub-side");
-    await execa("git", ["clone", "--quiet", hub, hubSide], { env: hubMachine.env, extendEnv: false, stdin: "ignore" });
-    await git(hubMachine, hubSide, ["annex", "init", "hub machine's clone"]);
-    const agent = startListener(["--repo", hubSide], hubMachine.env, (line) => options.onLine("hub listen", line));
+    // The hub machine's own agent serves the bare hub (relay only): it holds the queue lock and sends what the hook queues.
+    const agent = startListener(["--repo", hub, ...(options.verbose ? ["--verbose"] : [])], hubMachine.env, (line) => options.onLine("hub agent", line));
     cleanup.add(() => agent.stop());
-    listeners.push(agent);
+    await agent.waitForLine(/connected as /, { timeoutMs: 60_000 });
+    hubAgent = agent;
   }
   startAssistant(b1, cloneB1, join(root, "b1-assistant.log"), cleanup);
-  await Promise.all(listeners.map((l) => l.waitForLine(/ sync (finished|failed)/, { timeoutMs: 60_000 })));
-  return { sshd, server, hub, a, b1, b2, cloneA, cloneB1, cloneB2, oldCommits: [first, second], listeners };
+  await listeners[0]!.waitForLine(/ sync (finished|failed)/, { timeoutMs: 60_000 });
+  return { sshd, server, hub, a, b1, b2, cloneA, cloneB1, cloneB2, oldCommits: [first, second], listeners, hubAgent };
 }
 
 /** `git annex assistant --foreground` in B1, its output in a file; stopped with SIGTERM, then `--stop`. */

@@ -7,8 +7,11 @@
  * our post-receive hook and the hub machine's own git-annex-xmpp account
  * configuration; clone A pushes over ssh; clone B1 runs `git annex
  * assistant` (remotedaemon: `git-annex-shell notifychanges` over ssh); clone
- * B2 runs `git-annex-xmpp listen`. Both react to the SAME pushes. With no
- * agent on the hub's machine the hook's notify logs in itself.
+ * B2 runs `git-annex-xmpp listen`. Both react to the SAME pushes. The hub's
+ * hook only queues the announcement on the hub machine; with no agent there
+ * (--hub-agent none) it starts the detached `flush --background` sender,
+ * with one (--hub-agent listen: `listen --repo hub.git`, relay only) that
+ * agent sends it over its warm session.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
@@ -25,11 +28,10 @@ const USAGE = `usage: npm run bench:ssh -- [options]
   --old-ref-pushes N  timed pushes that also move refs/heads/side to an old commit (default 10; env GAX_BENCH_OLD_REF_PUSHES)
   --warmup N          untimed pushes first (default 2)
   --pusher P          git-push (default) or annex-sync: what A runs for the plain series
-  --hub-agent H       none (default: the hook's notify logs in itself), listen (today's
-                      hand-off to a listen in a clone on the hub machine), multi (TODO:
-                      the one-agent-per-user of the multi-repo issue; not built yet)
+  --hub-agent H       none (default: the hook starts a detached sender that logs in), or
+                      listen (an agent on the hub machine, \`listen --repo hub.git\`, sends the queue)
   --timeout MS        a push not merged within MS counts as lost (default 20000; env GAX_BENCH_TIMEOUT_MS)
-  --verbose           print the listeners' log lines`;
+  --verbose           run the agents with --verbose and print their log lines`;
 
 function options() {
   const env = process.env;
@@ -50,13 +52,9 @@ function options() {
     process.exit(0);
   }
   const counts = [values.pushes, values["old-ref-pushes"], values.warmup, values.timeout].map(Number);
-  const bad = counts.some((n) => !Number.isInteger(n) || n < 0) || !["git-push", "annex-sync"].includes(values.pusher) || !["none", "listen", "multi"].includes(values["hub-agent"]);
+  const bad = counts.some((n) => !Number.isInteger(n) || n < 0) || !["git-push", "annex-sync"].includes(values.pusher) || !["none", "listen"].includes(values["hub-agent"]);
   if (bad || counts[0]! < 1) {
     console.error(USAGE);
-    process.exit(2);
-  }
-  if (values["hub-agent"] === "multi") {
-    console.error("--hub-agent multi: TODO — needs the one-agent-per-user of the multi-repo issue; use none or listen");
     process.exit(2);
   }
   const [pushes, oldRefPushes, warmup, timeoutMs] = counts as [number, number, number, number];
@@ -78,10 +76,10 @@ async function main(): Promise<void> {
   const o = options();
   say(`issue 11 side by side: ${o.pushes} × ${o.plain}, ${o.oldRefPushes} × git push + old ref, after ${o.warmup} warm-up; lost after ${o.timeoutMs} ms`);
   say(versions());
-  say(`topology: hub machine behind a private sshd on 127.0.0.1; A pushes over ssh; B1 \`git annex assistant\`; B2 \`git-annex-xmpp listen\`; hub agent: ${o.hubAgent === "none" ? "none (the hub's hook logs in itself)" : "a listen on the hub machine takes the hook's hand-off"}`);
+  say(`topology: hub machine behind a private sshd on 127.0.0.1; A pushes over ssh; B1 \`git annex assistant\`; B2 \`git-annex-xmpp listen\`; hub agent: ${o.hubAgent === "none" ? "none (the hook queues, then starts a detached sender that logs in)" : "an agent on the hub machine (listen --repo hub.git) sends the queue"}`);
   const { root } = await createSandboxHome("gax-bench-ssh-");
   cleanup.add(() => removeSandbox(root));
-  const t = await buildTopology(root, cleanup, { hubAgent: o.hubAgent, onLine: (who, line) => o.verbose && say(`    [${who}] ${line}`) });
+  const t = await buildTopology(root, cleanup, { hubAgent: o.hubAgent, verbose: o.verbose, onLine: (who, line) => o.verbose && say(`    [${who}] ${line}`) });
   await waitFor(() => notifierRunning(t.hub), { timeoutMs: 60_000, intervalMs: 100, what: "B1's remotedaemon to run git-annex-shell notifychanges on the hub" });
   const samples: PushSample[] = [];
   const series: Array<[PushKind, number]> = [[o.plain, o.pushes], ["git push + old ref", o.oldRefPushes]];

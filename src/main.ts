@@ -8,7 +8,8 @@
 import type { Argv } from "yargs";
 import { flushCommand, notifyCommand } from "./command-line/announce.js";
 import { ensureCommand, listenCommand, reposCommand, serviceCommand, stopCommand } from "./command-line/agent.js";
-import { reloaders, type GlobalArgs, type Register } from "./command-line/register.js";
+import { contextFrom, reloaders, type GlobalArgs, type Register } from "./command-line/register.js";
+import { statePaths } from "./state/paths.js";
 import { TOP_LEVEL_EPILOGUE } from "./command-line/help.js";
 import { installHooksCommand, secretCommand, uninstallHooksCommand } from "./command-line/hooks.js";
 import { configureCommand, doctorCommand, statusCommand } from "./command-line/setup.js";
@@ -55,6 +56,21 @@ export async function buildCli(argv: string[], signal: AbortSignal): Promise<Arg
     });
 }
 
+/**
+ * `flush --background`, exactly as the hook runs it when no agent holds the
+ * queue (hooks/notify-block.sh): the same command, without loading yargs
+ * first — its parsing costs about as much as the login that follows, and
+ * this start is in the path from a push to its announcement (issue 11).
+ */
+function isHookSender(argv: string[]): boolean {
+  return argv.length === 2 && argv[0] === "flush" && argv[1] === "--background";
+}
+
+async function runHookSender(signal: AbortSignal): Promise<void> {
+  const { run } = await import("./commands/flush.js");
+  await run(contextFrom({}, signal, false, statePaths(process.env).senderLog), { background: true });
+}
+
 /** Runs one command line; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
@@ -70,7 +86,8 @@ export async function main(argv: string[]): Promise<number> {
   // SIGHUP reloads a command that can (the agent); any other stops.
   process.on("SIGHUP", () => (reloaders.length > 0 ? reloaders.forEach((reload) => reload()) : stop("SIGHUP")));
   try {
-    await (await buildCli(argv, controller.signal)).parseAsync();
+    if (isHookSender(argv)) await runHookSender(controller.signal);
+    else await (await buildCli(argv, controller.signal)).parseAsync();
     return EXIT.ok;
   } catch (error) {
     const verbose = argv.includes("--verbose") || argv.includes("-v");

@@ -89,8 +89,8 @@ export async function isAncestor(box: AnnexSandbox, repo: string, commit: string
 /** Runs `git annex sync ARGS` in `repo`; resolves with performance.now() when it has returned. */
 /**
  * `git annex sync` in `repo`. With `hubElsewhere`, the hub's hook gets a
- * state directory of its own, as on a hub that is another machine: its
- * notify finds no local listener to hand off to and announces over XMPP.
+ * state directory of its own, as on a hub that is another machine: no agent
+ * sends that queue, so the hook's detached sender announces over XMPP.
  */
 export async function annexSync(box: AnnexSandbox, repo: string, args: string[] = [], hubElsewhere = false): Promise<number> {
   const env = hubElsewhere ? { ...box.env, XDG_STATE_HOME: join(box.root, "hub-machine-state") } : box.env;

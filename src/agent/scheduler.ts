@@ -27,6 +27,11 @@ export interface SyncScheduler<T> {
 export interface SchedulerOptions<T> {
   run(items: Set<T>, reasons: string[]): Promise<void>;
   onError(error: unknown): void;
+  /**
+   * Requests this close together start one run (default 10 ms). It is in
+   * every push's path (issue 11): the sender already merges what a push's
+   * hooks queued, and a later request costs at most one follow-up run.
+   */
   debounceMs?: number;
   /** Quiet time before a follow-up run starts. */
   settleMs?: number;
@@ -41,7 +46,7 @@ export function createSyncScheduler<T>(options: SchedulerOptions<T>): SyncSchedu
     setTimeout: (fn, ms) => setTimeout(fn, ms),
     clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
   };
-  const debounceMs = options.debounceMs ?? 50;
+  const debounceMs = options.debounceMs ?? 10;
   const settleMs = options.settleMs ?? 300;
   const maxDeferMs = options.maxDeferMs ?? 5_000;
   const now = options.now ?? Date.now;

@@ -30,7 +30,14 @@ export interface CourierOptions {
   onSent?(announcement: Announcement): void;
   /** After each round: what still waits in the queue, and whether this agent holds it. */
   onRound?(waiting: number, holding: boolean): void;
-  /** Coalescing window after a new entry (default 50 ms). */
+  /**
+   * Coalescing window after a new entry (default 10 ms): hooks that fire
+   * together (a `git annex sync` pushing several refs, twelve hubs at once)
+   * write within a few ms, and every ms here is in a push's path (issue 11,
+   * bench:ssh --hub-agent listen). An entry read before its "end" line is
+   * there is picked up again: its next write fires the watch, and a request
+   * during a send makes the courier send once more.
+   */
   batchMs?: number;
   /** Safety-net rescan (default 30 s). */
   rescanMs?: number;
@@ -45,6 +52,8 @@ export interface QueueCourier {
   readonly holding: boolean;
   close(): Promise<void>;
 }
+
+const DEFAULT_BATCH_MS = 10;
 
 export async function startQueueCourier(options: CourierOptions): Promise<QueueCourier> {
   const { log } = options;
@@ -110,7 +119,7 @@ export async function startQueueCourier(options: CourierOptions): Promise<QueueC
     timer = setTimeout(() => {
       timer = undefined;
       void send();
-    }, options.batchMs ?? 50);
+    }, options.batchMs ?? DEFAULT_BATCH_MS);
   };
 
   await takeLock();

@@ -7,7 +7,8 @@
  * XMPP password. With --verbose, every command is logged (argv, directory,
  * duration, exit status; never its input or output, which may be a secret).
  */
-import { execa, ExecaError } from "execa";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { AppError, GitAnnexMissingError, GitCommandError } from "../errors.js";
 import { getCommandLogger } from "../log.js";
 
@@ -72,42 +73,81 @@ export interface RunResult {
   exitCode: number;
 }
 
+/** How a child ended: its exit code, or why it has none. */
+interface Finished {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  /** Set when the child could not run, was killed, timed out or was cancelled. */
+  failure?: { outcome: string; errno?: string; message: string };
+}
+
+/** Output beyond this is an error, as a runaway child must not exhaust memory. */
+const MAX_BUFFER = 256 * 1024 * 1024;
+
+const stripFinalNewline = (text: string) => text.replace(/\r?\n$/, "");
+
+/**
+ * node:child_process, not execa: loading execa costs the hook's sender
+ * about 100 ms before its first git call (issue 11), and this adapter needs
+ * only spawn, collect, kill on timeout or abort.
+ */
+function spawnCollect(binary: string, cwd: string, args: readonly string[], options: RunOptions): Promise<Finished> {
+  return new Promise((resolve) => {
+    const child = spawn(binary, args, { cwd, env: cleanGitEnv({ ...process.env, ...options.env }), stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let size = 0;
+    let failure: Finished["failure"];
+    const stop = (outcome: string, message: string) => {
+      failure ??= { outcome, message };
+      child.kill("SIGTERM");
+    };
+    const collect = (into: Buffer[]) => (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BUFFER) stop("failed to run", `more than ${MAX_BUFFER} bytes of output`);
+      else into.push(chunk);
+    };
+    child.stdout!.on("data", collect(out));
+    child.stderr!.on("data", collect(err));
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop("timed out", `timed out after ${options.timeoutMs} ms`), options.timeoutMs);
+    const onAbort = () => stop("cancelled", "cancelled");
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      failure ??= { outcome: "failed to run", message: error.message, ...(error.code ? { errno: error.code } : {}) };
+    });
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(options.input);
+    // A grandchild (a shell alias, ssh) may hold the pipes after we killed the child: stop reading them.
+    child.on("exit", () => {
+      if (failure) for (const stream of [child.stdout, child.stderr]) stream?.destroy();
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      if (!failure && code === null) failure = { outcome: `killed by ${signal}`, message: `killed by ${signal}` };
+      const text = (chunks: Buffer[]) => stripFinalNewline(Buffer.concat(chunks).toString("utf8"));
+      resolve({ stdout: text(out), stderr: text(err), exitCode: failure ? null : code, ...(failure ? { failure } : {}) });
+    });
+  });
+}
+
 async function run(binary: string, cwd: string, args: readonly string[], options: RunOptions = {}, missing?: () => Error): Promise<RunResult> {
   const commandText = `${binary} ${args.join(" ")}`;
   const startedAt = Date.now();
-  try {
-    const result = await execa(binary, args, {
-      cwd,
-      env: cleanGitEnv({ ...process.env, ...options.env }),
-      extendEnv: false,
-      input: options.input,
-      stdin: options.input === undefined ? "ignore" : "pipe",
-      reject: false,
-      timeout: options.timeoutMs,
-      cancelSignal: options.signal,
-      stripFinalNewline: true,
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    if (result.failed && result.exitCode === undefined) {
-      const outcome = result.timedOut ? "timed out" : result.isCanceled ? "cancelled" : result.signal ? `killed by ${result.signal}` : "failed to run";
-      logCommand(binary, cwd, args, startedAt, outcome);
-      throw result;
-    }
-    logCommand(binary, cwd, args, startedAt, `exit ${result.exitCode}`);
-    if (result.exitCode !== 0 && options.reject !== false) {
-      throw new GitCommandError(commandText, result.exitCode, String(result.stderr));
-    }
-    return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode ?? 1 };
-  } catch (error) {
-    if (error instanceof GitCommandError) throw error;
-    const code = (error as { code?: string; cause?: { code?: string } }).code ?? (error as ExecaError).cause;
-    const errno = typeof code === "string" ? code : (code as { code?: string } | undefined)?.code;
-    if (errno === "ENOENT") {
-      if (missing) throw missing();
-      throw binary === "git" ? new GitAnnexMissingError("git") : new GitAnnexMissingError(binary);
-    }
-    throw new GitCommandError(commandText, undefined, (error as Error).message);
+  const result = await spawnCollect(binary, cwd, args, options);
+  if (result.failure) {
+    logCommand(binary, cwd, args, startedAt, result.failure.outcome);
+    // spawn says ENOENT for a missing directory too: only a missing binary is "not installed".
+    if (result.failure.errno === "ENOENT" && !existsSync(cwd)) throw new GitCommandError(commandText, undefined, `the directory ${cwd} does not exist`);
+    if (result.failure.errno === "ENOENT") throw missing ? missing() : new GitAnnexMissingError(binary);
+    throw new GitCommandError(commandText, undefined, result.failure.message);
   }
+  const exitCode = result.exitCode ?? 1;
+  logCommand(binary, cwd, args, startedAt, `exit ${exitCode}`);
+  if (exitCode !== 0 && options.reject !== false) throw new GitCommandError(commandText, exitCode, result.stderr);
+  return { stdout: result.stdout, stderr: result.stderr, exitCode };
 }
 
 /** Run `git ARGS` in `repo`. */

@@ -6,7 +6,7 @@
  * that is not absolute ignored): change both together. Per-repository state
  * lives in the repository's git directory (repoStatePaths).
  */
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { userStateDir } from "../config/places.js";
 import { scramCachePath } from "./scram-cache.js";
 
@@ -22,6 +22,12 @@ export interface StatePaths {
   agentLog: string;
   senderLog: string;
   scramCache: string;
+  /**
+   * ssh ControlMaster sockets of the agent's fetches (src/sync/ssh-cache.ts):
+   * under $XDG_RUNTIME_DIR when it is set (the XDG place for sockets, and a
+   * short path: a unix socket's path is limited to about 100 bytes).
+   */
+  sshSockets: string;
 }
 
 export function statePaths(env: NodeJS.ProcessEnv): StatePaths {
@@ -36,6 +42,7 @@ export function statePaths(env: NodeJS.ProcessEnv): StatePaths {
     agentLog: join(logs, "agent.log"),
     senderLog: join(logs, "sender.log"),
     scramCache: scramCachePath(dir),
+    sshSockets: env.XDG_RUNTIME_DIR && isAbsolute(env.XDG_RUNTIME_DIR) ? join(env.XDG_RUNTIME_DIR, "git-annex-xmpp", "ssh") : join(dir, "ssh"),
   };
 }
 

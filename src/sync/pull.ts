@@ -7,6 +7,7 @@
  */
 import { annex, git } from "../git/run.js";
 import type { AnnexRemote } from "../git/remotes.js";
+import { sshCachingEnv } from "./ssh-cache.js";
 
 /**
  * "git" (the default): `git fetch`, `git merge --ff-only` and
@@ -77,14 +78,15 @@ export async function pullRemotes(repo: string, names: readonly string[], method
     return { method: "annex", reason };
   };
   if (method === "annex") return sync("pull method annex");
-  const [symbolic, onlyAnnex] = await Promise.all([
+  const [symbolic, onlyAnnex, sshEnv] = await Promise.all([
     git(repo, ["symbolic-ref", "-q", "--short", "HEAD"], { reject: false }),
     git(repo, ["config", "--type=bool", "--get", "annex.synconlyannex"], { reject: false }),
+    sshCachingEnv(repo),
   ]);
   const branch = symbolic.exitCode === 0 && symbolic.stdout !== "" ? symbolic.stdout : undefined;
   const plan = planFastPull({ branch, onlyAnnex: onlyAnnex.stdout === "true", syncArgs: context.syncArgs, names, remotes: context.remotes });
   if (!plan.fast) return sync(plan.reason);
-  if (plan.fetch.length > 0) await git(repo, ["fetch", "--quiet", "--multiple", ...plan.fetch], { signal: context.signal });
+  if (plan.fetch.length > 0) await git(repo, ["fetch", "--quiet", "--multiple", ...plan.fetch], { signal: context.signal, env: sshEnv });
   const candidates = [`refs/heads/synced/${branch}`, ...plan.fetch.flatMap((r) => [`refs/remotes/${r}/${branch}`, `refs/remotes/${r}/synced/${branch}`])];
   const existing = await git(repo, ["for-each-ref", "--format=%(refname)", ...candidates]);
   const refs = existing.stdout.split("\n").filter(Boolean);

@@ -1,0 +1,80 @@
+/**
+ * `npm run bench:sender [-- --runs N]` (issue 11): where the hook's
+ * detached sender (`flush --background`, started when no agent runs) spends
+ * its time before the presence is out. One machine, real prosody, the built
+ * CLI, the SCRAM keys cached by a first login. Each round writes one queue
+ * entry for a bare hub (as hooks/notify-block.sh does) and times:
+ *
+ *   node -e 0                             starting node at all
+ *   load the sender's modules             dist/announce/sender.js imported, nothing run
+ *   load the full command line            dist/main.js + yargs, as any other command
+ *   flush --background, empty queue       start, lock, look, exit
+ *   flush --background, one entry         start, log in, presence, ack, log out
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { loadavg } from "node:os";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { execa } from "execa";
+import { createAnnexSandbox } from "../test/support/annex.js";
+import { createCleanup } from "../scripts/lib/cleanup.js";
+import { CLI } from "../scripts/lib/cli.js";
+import { startServer, writeUserConfig } from "../scripts/lib/loop.js";
+import { ms, summarize, table } from "./stats.js";
+
+const { values } = parseArgs({ options: { runs: { type: "string", default: "20" } } });
+const runs = Number(values.runs);
+const cleanup = createCleanup({ onInterrupt: () => process.stderr.write("interrupted: cleaning up\n") });
+const load = () => loadavg().map((l) => l.toFixed(2)).join(" ");
+
+async function main(): Promise<void> {
+  const server = await startServer();
+  cleanup.add(() => server.stop());
+  const box = await createAnnexSandbox("gax-bench-sender-");
+  cleanup.add(() => box.cleanup());
+  await writeUserConfig(box, server);
+  const hub = await box.makeHub(join(box.root, "hub.git"), "hub");
+  const queue = join(box.env.XDG_STATE_HOME ?? join(box.home, ".local", "state"), "git-annex-xmpp", "queue");
+  await mkdir(queue, { recursive: true, mode: 0o700 });
+  const entry = async (n: number) => {
+    const text = `git-annex-xmpp-queue 1\nhook post-update\nrepo ${hub}\n\nrefs/heads/main\nend\n`;
+    await writeFile(join(queue, `e.bench.${n}`), text, { mode: 0o600 });
+  };
+  const timed = async (args: string[]) => {
+    const started = performance.now();
+    const result = await execa(process.execPath, args, { env: box.env, extendEnv: false, stdin: "ignore", reject: false });
+    if (result.exitCode !== 0) throw new Error(`node ${args.join(" ")} failed: ${result.stderr}`);
+    return performance.now() - started;
+  };
+  const dist = join(CLI, "..");
+  const rows: Array<[string, () => Promise<number>]> = [
+    ["node -e 0", () => timed(["-e", "0"])],
+    ["load the sender's modules", () => timed(["--input-type=module", "-e", `await import(${JSON.stringify(join(dist, "announce", "sender.js"))})`])],
+    ["load the full command line (yargs)", () => timed(["--input-type=module", "-e", `const m = await import(${JSON.stringify(join(dist, "main.js"))}); await m.buildCli([], new AbortController().signal)`])],
+    ["flush --background, empty queue", () => timed([CLI, "flush", "--background"])],
+    ["flush --background, one entry", async () => (await entry(0), timed([CLI, "flush", "--background"]))],
+  ];
+  await entry(0);
+  await timed([CLI, "flush", "--background"]); // a first login caches the SCRAM keys
+  const samples = new Map<string, number[]>(rows.map(([row]) => [row, []]));
+  console.log(`issue 11: the hook's sender, ${runs} rounds; load at the start ${load()}`);
+  for (let i = 0; i < runs + 2; i++) {
+    for (const [row, measure] of rows) {
+      const elapsed = await measure();
+      if (i >= 2) samples.get(row)!.push(elapsed);
+    }
+  }
+  const floor = summarize(samples.get("node -e 0")!).median;
+  console.log(table(["sender start", "median", "p95", "vs node -e 0"], [...samples].map(([row, list]) => {
+    const s = summarize(list);
+    return [row, ms(s.median), ms(s.p95), `${(s.median / floor).toFixed(2)}x`];
+  })));
+  console.log(`load at the end: ${load()}`);
+}
+
+try {
+  await main();
+} finally {
+  await cleanup.run();
+}
