@@ -40,13 +40,15 @@ export async function runSender(options: SenderOptions): Promise<SenderResult> {
   const queue = openQueue(paths.queue);
   const sessions = createSessionPool(options);
   const total: SenderResult = { entries: 0, presences: 0, pending: 0, errors: [] };
+  // Said once per run, not once per round.
+  const warned = new Set<string>();
   try {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const lock = await acquirePidLock(paths.queueLock);
       if (!lock.acquired) return { ...total, pending: (await queue.list()).length, heldBy: lock.holder };
       let report: DeliveryReport;
       try {
-        report = await deliverQueue(queue, { env: options.env, log: options.log, sessions: sessions.get, quiet: options.quiet ?? false });
+        report = await deliverQueue(queue, { env: options.env, log: options.log, sessions: sessions.get, quiet: options.quiet ?? false, warned });
       } finally {
         await lock.release();
       }
