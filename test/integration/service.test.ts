@@ -140,10 +140,11 @@ describe("reload and stop", () => {
       await agent.waitForLine(/reload: serving 2 repositories/, { since });
       await agent.waitForLine(new RegExp(`listening for ${extra}`), { since });
       await agent.waitForLine(new RegExp(`${extra}: sync finished`), { since, timeoutMs: 30_000 });
-      // A push to the hub now reaches the added clone through the same session.
-      await fx.box.addAnnexedFile(fx.clones[0]!, "after-reload.txt", "after reload\n");
-      const commit = await fx.box.gitOut(fx.clones[0]!, ["rev-parse", "HEAD"]);
-      await fx.box.git(fx.clones[0]!, ["annex", "sync", "--quiet", "--no-content"]);
+      // A push to the hub (from a clone no agent serves) now reaches the added clone through the same session.
+      const pusher = await fx.box.cloneRepo(fx.hub, join(fx.box.root, "pusher"), "pusher");
+      await fx.box.addAnnexedFile(pusher, "after-reload.txt", "after reload\n");
+      const commit = await fx.box.gitOut(pusher, ["rev-parse", "HEAD"]);
+      await fx.box.git(pusher, ["annex", "sync", "--quiet", "--no-content"]);
       await runCli(["notify", "--repo", fx.hub], { env: fx.hubMachineEnv });
       await fx.merged(extra, commit);
       expect(agent.count(/connected as alice@localhost/)).toBe(1);
