@@ -39,8 +39,6 @@ export interface ListenerDeps {
   wake?: { intervalMs: number; toleranceMs: number } | false;
   /** Bound on connecting and logging in; a stalled handshake counts as a failed attempt. */
   startTimeoutMs?: number;
-  /** Replay window for signed announcements; default 10 minutes. */
-  replayWindowMs?: number;
   /** Rates and bounds on the work that received stanzas cause (intake.ts defaults). */
   intakeLimits?: Partial<IntakeLimits>;
   /** Each change of the session's state, for the agent's status. */
@@ -68,7 +66,6 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
   let attempt = 0;
   let lastFailure = "";
   const policy = deps.backoff ?? DEFAULT_BACKOFF;
-  const replayWindowMs = deps.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS;
   // XEP-0198: what the next connection needs to resume the last session,
   // kept across failed attempts while the server may still hold it, and
   // when that session last heard from the server.
@@ -109,7 +106,7 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
       const sm = session.streamManagement;
       const smState = sm === undefined ? { enabled: false, resumable: false } : sm.resumed ? { enabled: true, resumable: true } : { enabled: sm.enabled, resumable: sm.resumable };
       deps.onState?.("connected", { streamManagement: { ...smState, resumed } });
-      const reason = await stayConnected(session, fullJid, { ...deps, replayWindowMs, resumed, catchUp: catchUp(resumed), routeWake: wake.route, intake });
+      const reason = await stayConnected(session, fullJid, { ...deps, resumed, catchUp: catchUp(resumed), routeWake: wake.route, intake });
       if (signal.aborted) {
         // A graceful close: the server ends the session instead of keeping it for a resume.
         await session.stop();
@@ -139,7 +136,6 @@ const STABLE_AFTER_MS = 30_000;
 
 type OnlineDeps = ListenerDeps & {
   intake: Intake;
-  replayWindowMs: number;
   /** The server resumed the previous session (XEP-0198): it kept our presence. */
   resumed: boolean;
   catchUp(): Promise<void>;

@@ -8,7 +8,7 @@
  * repository's lock; a file whose agent is gone is ignored. The format is
  * `status --json`'s `agent` member (README, "status --json").
  */
-import { unlink } from "node:fs/promises";
+import { readFile, unlink } from "node:fs/promises";
 import { writeFileAtomic } from "../state/atomic-write.js";
 
 export type SessionState = "connecting" | "connected" | "disconnected" | "failed";
@@ -137,4 +137,13 @@ export function createAgentStatus(file: string, repositories: ReadonlyArray<{ di
       await unlink(file).catch(() => undefined);
     },
   };
+}
+
+/** An agent's status file as it wrote it; undefined when there is none (or not yet a whole one). */
+export async function readAgentStatus(file: string): Promise<AgentStatusFile | undefined> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as AgentStatusFile;
+  } catch {
+    return undefined;
+  }
 }

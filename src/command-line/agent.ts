@@ -1,5 +1,5 @@
 /** The agent's commands: `listen` (the agent itself), `ensure` (for cron), `service`, `stop`, `repos` (what it serves). */
-import { contextFrom, repoOption, type Register } from "./register.js";
+import { contextFrom, type Register } from "./register.js";
 
 export const listenCommand: Register = (y, signal) =>
   y.command(

@@ -12,7 +12,7 @@ import { resolveCredentials } from "../config/load.js";
 import { AppError, EXIT, type ExitCode } from "../errors.js";
 import { requireAnnexUuid, resolveRepo } from "../git/repo.js";
 import { runningListener } from "../lock/repo-lock.js";
-import type { AgentStatusFile } from "../agent/status.js";
+import { readAgentStatus } from "../agent/status.js";
 import { LOG_ROTATE_BYTES, rotateLog, spawnDetachedCli } from "../services/background.js";
 import { agentStatusFile, statePaths } from "../state/paths.js";
 import { configOf } from "./common.js";
@@ -57,26 +57,18 @@ export async function run(ctx: CommandContext, args: EnsureArgs): Promise<void> 
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (exitCode !== undefined) throw await exited(exitCode, paths.agentLog);
-    const state = await readStatus(agentStatusFile(paths, child.pid!));
+    const state = await readAgentStatus(agentStatusFile(paths, child.pid!));
     if (state && state.accounts.length > 0 && state.accounts.every((a) => a.state === "connected")) {
       ctx.log.info(`started the agent (pid ${child.pid}) for ${unserved.join(", ")}; log: ${paths.agentLog}`);
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const state = await readStatus(agentStatusFile(paths, child.pid!));
+  const state = await readAgentStatus(agentStatusFile(paths, child.pid!));
   const why = state?.accounts.find((a) => a.error)?.error ?? "no answer";
   throw new AppError("EAGENTSTART", `the agent (pid ${child.pid}) is not connected after ${START_TIMEOUT_MS / 1000} s: ${why}`, {
     hint: `it keeps trying; see ${paths.agentLog}`,
   });
-}
-
-async function readStatus(file: string): Promise<AgentStatusFile | undefined> {
-  try {
-    return JSON.parse(await readFile(file, "utf8")) as AgentStatusFile;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The agent's own last error line, with its exit code: 78 for a refused login or broken setting. */

@@ -8,9 +8,9 @@
  * hooks, the announcement secret, the last sync. `--json` for scripts
  * (README, "status --json"). Exit 0 whatever it finds; `doctor` is the check.
  */
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { openQueue } from "../announce/queue.js";
-import type { AccountStatus, AgentStatusFile, RepositoryStatus } from "../agent/status.js";
+import { readAgentStatus, type AccountStatus, type RepositoryStatus } from "../agent/status.js";
 import { bareJid } from "../config/schema.js";
 import { readAnnounceSecret, readRemoteSecrets } from "../git/secret.js";
 import { installedHooks } from "../git/hooks.js";
@@ -77,12 +77,8 @@ export async function collect(ctx: CommandContext, args: StatusArgs): Promise<St
 }
 
 async function agentReport(file: string, dir: string, jid: string | undefined): Promise<StatusReport["agent"]> {
-  let found: AgentStatusFile;
-  try {
-    found = JSON.parse(await readFile(file, "utf8")) as AgentStatusFile;
-  } catch {
-    return undefined;
-  }
+  const found = await readAgentStatus(file);
+  if (!found) return undefined;
   const repository = found.repositories.find((r) => r.dir === dir);
   const account = repository?.account ?? (jid ? bareJid(jid) : undefined);
   return {
