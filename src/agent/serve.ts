@@ -17,7 +17,7 @@ import { createAnnounceKeyLoader } from "../services/secret.js";
 import { loadNonceMemory, type NonceMemory } from "./nonces.js";
 import { nonceJournalFile } from "../state/nonce-journal.js";
 import { statePaths } from "../state/paths.js";
-import { createProgressLine } from "../sync/progress-line.js";
+import { createProgressReporter } from "../sync/progress-line.js";
 import { createTargetedSync } from "../sync/targeted.js";
 import type { XmppSession } from "../xmpp/session.js";
 import type { Limiter } from "./limit.js";
@@ -111,8 +111,11 @@ function serviceFor(repo: RepoInfo, config: Config, options: PrepareOptions, dep
       log,
       syncArgs: config.syncArgs,
       fullScanEveryMs: config.fullScanEveryMs,
-      // Progress only on a terminal.
-      progress: createProgressLine(process.stderr),
+      progress: createProgressReporter({
+        terminal: process.stderr,
+        log: (line) => log.info(line),
+        status: (progress) => deps.status?.syncProgress(repo.dir, progress),
+      }),
     }),
   });
 }

@@ -10,6 +10,7 @@
  */
 import { readFile, unlink } from "node:fs/promises";
 import { writeFileAtomic } from "../state/atomic-write.js";
+import type { TransferProgress } from "../sync/progress.js";
 
 export type SessionState = "connecting" | "connected" | "disconnected" | "failed";
 
@@ -29,7 +30,7 @@ export interface RepositoryStatus {
   account: string;
   lastReceived?: { at: string; from: string };
   lastSent?: { at: string };
-  syncing?: { since: string; remotes: string[]; reason: string };
+  syncing?: { since: string; remotes: string[]; reason: string; progress?: TransferProgress };
   lastSync?: { at: string; remotes: string[]; ok: boolean; durationMs: number; error?: string };
   rejected: { count: number; last?: { at: string; from: string; reason: string } };
 }
@@ -50,6 +51,8 @@ export interface AgentStatus {
   sent(dir: string): void;
   rejected(dir: string, from: string, reason: string): void;
   syncStarted(dir: string, remotes: string[], reason: string): void;
+  /** The running sync's transfer progress; undefined once its transfers are over. */
+  syncProgress(dir: string, progress: TransferProgress | undefined): void;
   syncEnded(dir: string, remotes: string[], durationMs: number, error?: string): void;
   queue(waiting: number, holding: boolean): void;
   addRepository(dir: string, account: string): void;
@@ -108,6 +111,13 @@ export function createAgentStatus(file: string, repositories: ReadonlyArray<{ di
     syncStarted(dir, remotes, reason) {
       const r = repo(dir);
       if (r) r.syncing = { since: stamp(), remotes, reason };
+      changed();
+    },
+    syncProgress(dir, progress) {
+      const syncing = repo(dir)?.syncing;
+      if (!syncing) return;
+      if (progress) syncing.progress = progress;
+      else delete syncing.progress;
       changed();
     },
     syncEnded(dir, remotes, durationMs, error) {

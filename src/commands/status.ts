@@ -17,7 +17,9 @@ import { installedHooks } from "../git/hooks.js";
 import { liveLockHolder } from "../lock/pid-lock.js";
 import { runningListener } from "../lock/repo-lock.js";
 import { agentStatusFile, statePaths } from "../state/paths.js";
+import { formatProgress } from "../sync/progress.js";
 import { loadSyncState, stateFile } from "../sync/state.js";
+import { describeFailure, type FailureMap, type FailureRecord } from "../sync/waiting.js";
 import { repoAndConfig } from "./common.js";
 import type { CommandContext } from "./context.js";
 
@@ -39,8 +41,20 @@ export interface StatusReport {
   hooks: string[];
   signed: boolean;
   /** Only for a clone an agent has synced. */
-  lastSync: { at: string; lastFullScan: string | undefined; pendingTransfers: number } | undefined;
+  lastSync:
+    | {
+        at: string;
+        lastFullScan: string | undefined;
+        pendingTransfers: number;
+        /** Failed transfers, retried on every sync, with git-annex's reason. */
+        failures: NamedFailure[];
+        /** Files whose content no reachable remote has. */
+        waiting: NamedFailure[];
+      }
+    | undefined;
 }
+
+export type NamedFailure = FailureRecord & { file: string };
 
 export async function run(ctx: CommandContext, args: StatusArgs): Promise<void> {
   const report = await collect(ctx, args);
@@ -71,9 +85,21 @@ export async function collect(ctx: CommandContext, args: StatusArgs): Promise<St
     signed: (await readAnnounceSecret(repo.dir)) !== undefined || (await readRemoteSecrets(repo.dir)).size > 0,
     lastSync:
       syncStateAt && syncState
-        ? { at: syncStateAt.toISOString(), lastFullScan: iso(syncState.lastFullScan), pendingTransfers: syncState.pending.length }
+        ? {
+            at: syncStateAt.toISOString(),
+            lastFullScan: iso(syncState.lastFullScan),
+            pendingTransfers: syncState.pending.length,
+            failures: named(syncState.failures),
+            waiting: named(syncState.waiting),
+          }
         : undefined,
   };
+}
+
+function named(map: FailureMap): NamedFailure[] {
+  return Object.entries(map)
+    .map(([file, record]) => ({ file, ...record }))
+    .sort((a, b) => a.file.localeCompare(b.file));
 }
 
 async function agentReport(file: string, dir: string, jid: string | undefined): Promise<StatusReport["agent"]> {
@@ -106,8 +132,18 @@ export function describe(r: StatusReport): string[] {
     const full = r.lastSync.lastFullScan ? `, last full scan ${r.lastSync.lastFullScan}` : "";
     const pending = r.lastSync.pendingTransfers > 0 ? `, ${r.lastSync.pendingTransfers} transfer(s) to retry` : "";
     lines.push(`last sync:  ${r.lastSync.at}${full}${pending}`);
+    lines.push(...listed("failed:", r.lastSync.failures, (f) => `${describeFailure(f)} (since ${f.since})`));
+    lines.push(...listed("waiting:", r.lastSync.waiting, (f) => `${f.file}: no reachable remote has its content (${f.reason}; since ${f.since})`));
   }
   return lines;
+}
+
+/** A heading and one line per item, at most LISTED of them (`--json` has all). */
+const LISTED = 10;
+function listed(heading: string, items: NamedFailure[], line: (item: NamedFailure) => string): string[] {
+  if (items.length === 0) return [];
+  const more = items.length > LISTED ? [`  … and ${items.length - LISTED} more (status --json lists all)`] : [];
+  return [heading.padEnd(12) + `${items.length} file(s)`, ...items.slice(0, LISTED).map((item) => `  ${line(item)}`), ...more];
 }
 
 function describeAgent(agent: StatusReport["agent"]): string[] {
@@ -122,7 +158,10 @@ function describeAgent(agent: StatusReport["agent"]): string[] {
   if (!r) return lines;
   if (r.lastReceived) lines.push(`received:   last announcement ${r.lastReceived.at} from ${r.lastReceived.from}`);
   if (r.lastSent) lines.push(`sent:       last announcement ${r.lastSent.at}`);
-  if (r.syncing) lines.push(`syncing:    ${r.syncing.remotes.join(" ")} since ${r.syncing.since} (${r.syncing.reason})`);
+  if (r.syncing) {
+    const progress = r.syncing.progress ? `: ${formatProgress(r.syncing.progress)}` : "";
+    lines.push(`syncing:    ${r.syncing.remotes.join(" ")} since ${r.syncing.since} (${r.syncing.reason})${progress}`);
+  }
   if (r.lastSync) lines.push(`synced:     ${r.lastSync.at}: ${r.lastSync.ok ? "ok" : `failed: ${r.lastSync.error}`} in ${r.lastSync.durationMs} ms (${r.lastSync.remotes.join(" ")})`);
   if (r.rejected.count > 0 && r.rejected.last) {
     lines.push(`rejected:   ${r.rejected.count} announcement(s); last ${r.rejected.last.at} from ${r.rejected.last.from}: ${r.rejected.last.reason}`);

@@ -65,6 +65,12 @@ export interface RunOptions {
   /** Extra environment on top of the cleaned one. */
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /**
+   * Each line of stdout as it arrives (git-annex's `--json-progress`): the
+   * lines are passed here instead of being kept, and the result's stdout
+   * is empty.
+   */
+  onLine?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -108,7 +114,8 @@ function spawnCollect(binary: string, cwd: string, args: readonly string[], opti
       if (size > MAX_BUFFER) stop("failed to run", `more than ${MAX_BUFFER} bytes of output`);
       else into.push(chunk);
     };
-    child.stdout!.on("data", collect(out));
+    if (options.onLine) splitLines(child.stdout!, options.onLine);
+    else child.stdout!.on("data", collect(out));
     child.stderr!.on("data", collect(err));
     const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop("timed out", `timed out after ${options.timeoutMs} ms`), options.timeoutMs);
     const onAbort = () => stop("cancelled", "cancelled");
@@ -130,6 +137,20 @@ function spawnCollect(binary: string, cwd: string, args: readonly string[], opti
       const text = (chunks: Buffer[]) => stripFinalNewline(Buffer.concat(chunks).toString("utf8"));
       resolve({ stdout: text(out), stderr: text(err), exitCode: failure ? null : code, ...(failure ? { failure } : {}) });
     });
+  });
+}
+
+/** Calls `onLine` for each line of the stream as it comes; a last line without a newline too. */
+function splitLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let rest = "";
+  const decoder = new TextDecoder();
+  stream.on("data", (chunk: Buffer) => {
+    const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) onLine(line);
+  });
+  stream.on("end", () => {
+    if (rest !== "") onLine(rest);
   });
 }
 

@@ -5,15 +5,30 @@
 
 export type TransferStep = "get" | "copy" | "drop" | "export";
 
+export interface FileProgress {
+  file: string;
+  bytesDone: number;
+  /** The file's size, when git-annex knows it. */
+  bytesTotal: number | undefined;
+  /** Where it comes from or goes to, as git-annex says ("from origin", "to s3"). */
+  direction?: string;
+}
+
 export interface TransferProgress {
   step: TransferStep;
   /** The remote of a copy step. */
   remote?: string;
+  /** Files this step has finished, out of those it had to move (files it found nothing to do for leave the count). */
   filesDone: number;
-  filesTotal: number;
-  /** Known sizes only (keys carry their size, most backends). */
+  /** Undefined in a full scan, where git-annex alone knows how many files it will act on. */
+  filesTotal: number | undefined;
+  /** Known sizes only (keys carry their size, most backends); bytes of the file moving now included. */
   bytesDone: number;
   bytesTotal: number;
+  /** The file moving now. */
+  current?: FileProgress;
+  /** Seconds left at the rate so far, once there is a rate to go by. */
+  secondsLeft?: number;
 }
 
 export function formatBytes(bytes: number): string {
@@ -28,9 +43,34 @@ export function formatBytes(bytes: number): string {
 }
 
 export function formatProgress(p: TransferProgress): string {
-  const what = p.step === "copy" || p.step === "export" ? `${p.step} to ${p.remote ?? "?"}` : p.remote !== undefined ? `${p.step} from ${p.remote}` : p.step;
-  const bytes = p.bytesTotal > 0 ? `, ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}` : "";
-  return `${what}: ${p.filesDone}/${p.filesTotal} files${bytes}`;
+  const direction = p.current?.direction ?? (p.remote !== undefined ? `${p.step === "copy" || p.step === "export" ? "to" : "from"} ${p.remote}` : undefined);
+  const what = direction ? `${p.step} ${direction}` : p.step;
+  const files = p.filesTotal === undefined ? `${p.filesDone} file(s) done` : `${p.filesDone} of ${p.filesTotal} files`;
+  const bytes = p.bytesTotal > 0 ? `, ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}` : "";
+  const left = p.secondsLeft !== undefined ? `, ${formatDuration(p.secondsLeft)} left` : "";
+  const now = p.current ? `; now ${p.current.file}${p.current.bytesTotal ? ` ${percent(p.current.bytesDone, p.current.bytesTotal)}` : ""}` : "";
+  return `${what}: ${files}${bytes}${left}${now}`;
+}
+
+function percent(done: number, total: number): string {
+  return `${Math.min(100, Math.floor((done / total) * 100))}%`;
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 90) return `${s} s`;
+  if (s < 90 * 60) return `${Math.round(s / 60)} min`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+export interface TransferFailure {
+  /** The path (or key, in a full scan without paths). */
+  file: string;
+  step: TransferStep;
+  /** The remote of a copy step. */
+  remote?: string;
+  /** git-annex's own words. */
+  reason: string;
 }
 
 export interface TransferSummary {
@@ -38,12 +78,14 @@ export interface TransferSummary {
   /** Remote name → files copied there. */
   sent: Record<string, number>;
   dropped: number;
-  /** Paths (or keys, in a full scan without paths) whose transfer failed. */
-  failed: string[];
+  /** Transfers that failed: retried on the next sync. */
+  failed: TransferFailure[];
+  /** Files whose content no reachable remote has: waiting for it, not failures (wanted.ts, waitingForContent). */
+  waiting: TransferFailure[];
 }
 
 export function emptySummary(): TransferSummary {
-  return { got: 0, sent: {}, dropped: 0, failed: [] };
+  return { got: 0, sent: {}, dropped: 0, failed: [], waiting: [] };
 }
 
 export interface RunFigures {
@@ -64,9 +106,10 @@ export function formatSummary(summary: TransferSummary, figures: RunFigures): st
     .map(([remote, n]) => `${remote} ${n}`)
     .join(", ");
   const scope = figures.scan === "full" ? "full scan" : `targeted scan of ${figures.paths ?? 0} path(s)`;
+  const waiting = summary.waiting.length > 0 ? `, waiting for content ${summary.waiting.length}` : "";
   return (
     `transfers (${scope}): got ${summary.got}, sent ${sentTotal}${perRemote ? ` (${perRemote})` : ""}, ` +
-    `dropped ${summary.dropped}, failed ${summary.failed.length}; ` +
+    `dropped ${summary.dropped}, failed ${summary.failed.length}${waiting}; ` +
     `pull ${figures.pullMs} ms, scan ${figures.scanMs} ms, transfer ${figures.transferMs} ms, push ${figures.pushMs} ms`
   );
 }
@@ -77,8 +120,74 @@ export interface BatchResult {
   success: boolean;
   /** "export ex", "get", …: the command as git-annex names it. */
   command?: string;
-  /** "from R..." / "to R..." when content moved. */
+  /** "from R..." / "to R..." when content moved; "not available" when no remote has it. */
   note?: string;
+  /** Why it failed, in git-annex's words (its error messages, else its note). */
+  reason?: string;
+}
+
+/** A `--json-progress` line: how far the transfer of one file is. */
+export interface ProgressLine {
+  file: string | undefined;
+  bytesDone: number;
+  bytesTotal: number | undefined;
+  /** "from origin", "to s3". */
+  direction: string | undefined;
+}
+
+export type AnnexLine = { kind: "result"; result: BatchResult } | { kind: "progress"; progress: ProgressLine } | { kind: "empty" } | { kind: "other" };
+
+/**
+ * One line of git-annex's `--json` output: a file's result (it carries
+ * `success`), a `--json-progress` line (`byte-progress` under an `action`),
+ * or the empty line `--batch` answers for a file it has nothing to do for.
+ */
+export function parseAnnexLine(line: string): AnnexLine {
+  if (line.trim() === "") return { kind: "empty" };
+  if (!line.startsWith("{")) return { kind: "other" };
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return { kind: "other" };
+  }
+  if (value === null || typeof value !== "object") return { kind: "other" };
+  if (typeof value.success === "boolean") return { kind: "result", result: toResult(value, value.success) };
+  const action = value.action as Record<string, unknown> | undefined;
+  if (typeof value["byte-progress"] !== "number" || action === null || typeof action !== "object") return { kind: "other" };
+  const total = value["total-size"];
+  return {
+    kind: "progress",
+    progress: {
+      file: str(action.file),
+      bytesDone: value["byte-progress"],
+      bytesTotal: typeof total === "number" ? total : undefined,
+      direction: directionOf(str(action.note)),
+    },
+  };
+}
+
+function toResult(value: Record<string, unknown>, success: boolean): BatchResult {
+  const note = str(value.note);
+  const messages = Array.isArray(value["error-messages"]) ? value["error-messages"].filter((m): m is string => typeof m === "string") : [];
+  const reason = success ? undefined : oneLine([...messages, ...(messages.length === 0 && note ? [note] : [])].join("; ")) || "failed";
+  return {
+    file: str(value.file),
+    key: str(value.key),
+    success,
+    ...(str(value.command) !== undefined ? { command: str(value.command)! } : {}),
+    ...(note !== undefined ? { note } : {}),
+    ...(reason !== undefined ? { reason } : {}),
+  };
+}
+
+const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
+
+/** "from origin..." → "from origin". */
+function directionOf(note: string | undefined): string | undefined {
+  const match = /^(from|to) (.+?)(\.\.\.)?$/.exec(note?.split("\n")[0] ?? "");
+  return match ? `${match[1]} ${match[2]}` : undefined;
 }
 
 /**
@@ -87,23 +196,8 @@ export interface BatchResult {
  * (`--json-progress`) carry no `success` and are left out.
  */
 export function parseJsonResults(stdout: string): BatchResult[] {
-  const results: BatchResult[] = [];
-  for (const line of stdout.split("\n")) {
-    if (!line.startsWith("{")) continue;
-    let value: { file?: unknown; key?: unknown; success?: unknown; command?: unknown; note?: unknown };
-    try {
-      value = JSON.parse(line) as typeof value;
-    } catch {
-      continue;
-    }
-    if (typeof value.success !== "boolean") continue;
-    results.push({
-      file: typeof value.file === "string" ? value.file : undefined,
-      key: typeof value.key === "string" ? value.key : undefined,
-      success: value.success,
-      ...(typeof value.command === "string" ? { command: value.command } : {}),
-      ...(typeof value.note === "string" ? { note: value.note } : {}),
-    });
-  }
-  return results;
+  return stdout.split("\n").flatMap((line) => {
+    const parsed = parseAnnexLine(line);
+    return parsed.kind === "result" ? [parsed.result] : [];
+  });
 }

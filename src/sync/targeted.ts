@@ -14,6 +14,7 @@ import { pullRemotes, pushRemotes, type PullMethod } from "./pull.js";
 import { loadSyncState, saveSyncState, type SyncState } from "./state.js";
 import { createAncestry, readTips, rewrittenRefs, type Tips } from "./tips.js";
 import { runTransfers, type TransferTarget } from "./transfer.js";
+import { describeOutcome, recordOutcome, type Outcome } from "./waiting.js";
 
 export interface TargetedSyncDeps {
   /** Work tree top level and git directory of the listening clone. */
@@ -54,10 +55,13 @@ export function createTargetedSync(deps: TargetedSyncDeps): TargetedSync {
     await pushRemotes(dir, remotes, { syncArgs: deps.syncArgs, signal });
     const pushMs = clock();
     const final = await readTips(dir, remotes);
-    await saveSyncState(gitDir, nextState(state, final, plan, summary.failed, now()));
+    // Left-over failures were all considered: one that is no longer an annexed file has nothing left to move.
+    const tried = target === "all" ? "all" : new Set([...target.keys(), ...state.pending]);
+    const outcome = recordOutcome(state, { tried, failed: summary.failed, waiting: summary.waiting, now: new Date(now()).toISOString() });
+    await saveSyncState(gitDir, nextState(state, final, plan, outcome, now()));
     const paths = target === "all" ? undefined : target.size;
     deps.log.info(formatSummary(summary, { scan: plan.kind, paths, pullMs, scanMs, transferMs, pushMs }));
-    if (summary.failed.length > 0) deps.log.warn(`${summary.failed.length} transfer(s) failed; retrying them on the next sync`);
+    for (const line of describeOutcome(outcome)) deps.log.warn(line);
   };
 }
 
@@ -126,7 +130,7 @@ async function targetPaths(dir: string, state: SyncState, head: string, tree: Tr
   return target;
 }
 
-function nextState(state: SyncState, tips: Tips, plan: ScanPlan, failed: string[], now: number): SyncState {
+function nextState(state: SyncState, tips: Tips, plan: ScanPlan, outcome: Outcome, now: number): SyncState {
   return {
     version: 1,
     head: tips.head,
@@ -134,6 +138,8 @@ function nextState(state: SyncState, tips: Tips, plan: ScanPlan, failed: string[
     remotes: { ...state.remotes, ...tips.remotes },
     // Failures of a full scan are in `pending` (by path) and retried like any other.
     lastFullScan: plan.kind === "full" ? now : state.lastFullScan,
-    pending: failed,
+    pending: Object.keys(outcome.failures).sort(),
+    failures: outcome.failures,
+    waiting: outcome.waiting,
   };
 }

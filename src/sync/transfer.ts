@@ -23,7 +23,9 @@ import { keySize } from "./annex-keys.js";
 import { pathsWithoutContent } from "./presence.js";
 import { transferSteps, type Step } from "./steps.js";
 import { contentLocations, readBranchPolicy } from "./wanted.js";
-import { emptySummary, parseJsonResults, type BatchResult, type TransferProgress, type TransferSummary } from "./progress.js";
+import { emptySummary, parseAnnexLine, type BatchResult, type TransferFailure, type TransferProgress, type TransferSummary } from "./progress.js";
+import { createProgressTracker, movedByNote, type ProgressTracker } from "./progress-tracker.js";
+import { waitingForContent } from "./waiting.js";
 
 /** Path → key, or "all" for a full scan. */
 export type TransferTarget = ReadonlyMap<string, string | undefined> | "all";
@@ -44,7 +46,7 @@ export interface TransferOptions {
 
 export async function runTransfers(repo: string, target: TransferTarget, options: TransferOptions): Promise<TransferSummary> {
   const summary = emptySummary();
-  const failed = new Set<string>();
+  const failed = new Map<string, TransferFailure>();
   const [here, policy] = await Promise.all([options.here ?? annexUuidOf(repo), readBranchPolicy(repo)]);
   const steps = transferSteps(options.remotes, policy, here);
   // Files each remote received or was found to have in this run (journalled, not yet in the branch's location logs).
@@ -56,15 +58,17 @@ export async function runTransfers(repo: string, target: TransferTarget, options
     for (const result of done) {
       // A drop that numcopies forbids is not a failure to retry: sync --content leaves it too.
       if (!result.success) {
-        if (step.step !== "drop") failed.add(result.file ?? result.key ?? "?");
+        if (step.step !== "drop") noteFailure(failed, step, result);
         continue;
       }
       // A copy that found the content already there journals it as there too.
       if (step.step === "copy" && result.file) sentTo.set(step.remote!, (sentTo.get(step.remote!) ?? new Set()).add(result.file));
-      if (moved(step, result)) count(summary, step);
+      if (movedByNote(step.step, result.note, result.command)) count(summary, step);
     }
   }
-  summary.failed = [...failed].sort();
+  const all = [...failed.values()].sort((a, b) => a.file.localeCompare(b.file));
+  summary.waiting = all.filter(waitingForContent);
+  summary.failed = all.filter((f) => !waitingForContent(f));
   return summary;
 }
 
@@ -93,18 +97,11 @@ function stepInputs(repo: string, target: ReadonlyMap<string, string | undefined
   };
 }
 
-/**
- * Whether a successful result moved anything. `get` and `copy` also answer
- * success for content already where it was going (a remote that had it
- * without the location log knowing, say); only a transfer carries the
- * "from R…" / "to R…" note. An export line is a file sent; its
- * "unexport" lines are removals.
- */
-function moved(step: Step, result: BatchResult): boolean {
-  if (step.step === "get") return result.note?.startsWith("from ") ?? false;
-  if (step.step === "copy") return result.note?.startsWith("to ") ?? false;
-  if (step.step === "export") return result.command?.startsWith("export") ?? false;
-  return true;
+/** The first failure of a file is the one to tell: a copy after a failed get fails for want of content. */
+function noteFailure(failed: Map<string, TransferFailure>, step: Step, result: BatchResult): void {
+  const file = result.file ?? result.key ?? "?";
+  if (failed.has(file)) return;
+  failed.set(file, { file, step: step.step, ...(step.remote !== undefined ? { remote: step.remote } : {}), reason: result.reason ?? "failed" });
 }
 
 function count(summary: TransferSummary, step: Step): void {
@@ -113,7 +110,7 @@ function count(summary: TransferSummary, step: Step): void {
   else summary.sent[step.remote!] = (summary.sent[step.remote!] ?? 0) + 1;
 }
 
-type Outcome = ReturnType<typeof parseJsonResults>;
+type Outcome = BatchResult[];
 
 async function annexUuidOf(repo: string): Promise<string | undefined> {
   return (await git(repo, ["config", "--get", "annex.uuid"], { reject: false })).stdout.trim() || undefined;
@@ -133,31 +130,46 @@ async function withoutAbsent(target: ReadonlyMap<string, string | undefined>, gi
  */
 async function runWhole(repo: string, step: Step, options: TransferOptions): Promise<Outcome> {
   const only = step.step === "drop" && step.remote !== undefined ? ["--in", step.remote] : [];
-  const result = await annex(repo, [...step.args, ...only, "--json", "--json-error-messages"], { reject: false, signal: options.signal });
-  const outcome = parseJsonResults(result.stdout);
-  if (result.exitCode !== 0 && outcome.every((r) => r.success)) outcome.push({ file: `(${step.step} of the whole tree)`, key: undefined, success: false });
+  const tracker = createProgressTracker({ step: step.step, remote: step.remote });
+  const { outcome, exitCode } = await runStreaming(repo, [...step.args, ...only, ...jsonArgs(step)], undefined, tracker, options);
+  if (exitCode !== 0 && outcome.every((r) => r.success)) outcome.push({ file: `(${step.step} of the whole tree)`, key: undefined, success: false, reason: `git-annex exited ${exitCode}` });
   return outcome;
 }
 
 async function runBatches(repo: string, step: Step, target: ReadonlyMap<string, string | undefined>, options: TransferOptions): Promise<Outcome> {
   const paths = [...target.keys()];
   if (paths.length === 0) return [];
-  const size = (path: string) => keySize(target.get(path) ?? "") ?? 0;
-  const progress: TransferProgress = { step: step.step, remote: step.remote, filesDone: 0, filesTotal: paths.length, bytesDone: 0, bytesTotal: 0 };
-  progress.bytesTotal = paths.reduce((sum, p) => sum + size(p), 0);
+  const files = paths.map((path) => ({ path, size: keySize(target.get(path) ?? "") ?? 0 }));
+  // One tracker over every batch of the step: its counts run from the first file to the last.
+  const tracker = createProgressTracker({ step: step.step, remote: step.remote, files });
   const outcome: Outcome = [];
   const batchSize = options.batchSize ?? 200;
   for (let at = 0; at < paths.length && !options.signal?.aborted; at += batchSize) {
     const batch = paths.slice(at, at + batchSize);
-    const args = [...step.args, "--batch", "-z", "--json", "--json-error-messages"];
-    const result = await annex(repo, args, { input: `${batch.join("\0")}\0`, reject: false, signal: options.signal });
-    const results = parseJsonResults(result.stdout);
+    const args = [...step.args, "--batch", "-z", ...jsonArgs(step)];
+    const run = await runStreaming(repo, args, `${batch.join("\0")}\0`, tracker, options);
     // A process that died without answering: every path of the batch is retried later.
-    if (result.exitCode !== 0 && results.every((r) => r.success)) results.push(...batch.map((file) => ({ file, key: undefined, success: false })));
-    outcome.push(...results);
-    progress.filesDone += batch.length;
-    progress.bytesDone += batch.reduce((sum, p) => sum + size(p), 0);
-    options.onProgress?.({ ...progress });
+    if (run.exitCode !== 0 && run.outcome.every((r) => r.success)) {
+      run.outcome.push(...batch.map((file) => ({ file, key: undefined, success: false, reason: `git-annex exited ${run.exitCode}` })));
+    }
+    outcome.push(...run.outcome);
   }
   return outcome;
+}
+
+/** Transfers report per-file progress; drops have none. */
+function jsonArgs(step: Step): string[] {
+  return ["--json", "--json-error-messages", ...(step.step === "get" || step.step === "copy" ? ["--json-progress"] : [])];
+}
+
+/** Runs one git-annex process, its output read line by line as it comes: results kept, progress passed on. */
+async function runStreaming(repo: string, args: string[], input: string | undefined, tracker: ProgressTracker, options: TransferOptions) {
+  const outcome: Outcome = [];
+  const onLine = (text: string) => {
+    const line = parseAnnexLine(text);
+    if (line.kind === "result") outcome.push(line.result);
+    if (tracker.take(line)) options.onProgress?.(tracker.snapshot());
+  };
+  const result = await annex(repo, args, { ...(input !== undefined ? { input } : {}), reject: false, signal: options.signal, onLine });
+  return { outcome, exitCode: result.exitCode };
 }

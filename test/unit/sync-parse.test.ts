@@ -120,7 +120,7 @@ describe("batch results, progress and state", () => {
     ].join("\n");
     expect(parseJsonResults(out)).toEqual([
       { file: "a.wanted", key: "K1", success: true, command: "get" },
-      { file: "b", key: "K2", success: false, command: "get" },
+      { file: "b", key: "K2", success: false, command: "get", reason: "not available" },
     ]);
   });
   it("keeps the note that tells a transfer from content that was already there", () => {
@@ -137,17 +137,31 @@ describe("batch results, progress and state", () => {
   });
   it("formats progress and the run's summary line", () => {
     expect(formatProgress({ step: "copy", remote: "s3", filesDone: 3, filesTotal: 10, bytesDone: 1536, bytesTotal: 3 * 1024 * 1024 })).toBe(
-      "copy to s3: 3/10 files, 1.5 KiB/3.0 MiB",
+      "copy to s3: 3 of 10 files, 1.5 KiB of 3.0 MiB",
     );
+    const current = { file: "big.iso", bytesDone: 45, bytesTotal: 100, direction: "from origin" };
+    expect(formatProgress({ step: "get", filesDone: 3, filesTotal: 10, bytesDone: 120 * 2 ** 20, bytesTotal: 200 * 2 ** 20, current, secondsLeft: 40.4 })).toBe(
+      "get from origin: 3 of 10 files, 120.0 MiB of 200.0 MiB, 40 s left; now big.iso 45%",
+    );
+    expect(formatProgress({ step: "get", filesDone: 7, filesTotal: undefined, bytesDone: 0, bytesTotal: 0 })).toBe("get: 7 file(s) done");
+    const failure = { file: "x", step: "get" as const, reason: "r" };
     const line = formatSummary(
-      { got: 5, sent: { dirremote: 2, origin: 0 }, dropped: 0, failed: ["x"] },
+      { got: 5, sent: { dirremote: 2, origin: 0 }, dropped: 0, failed: [failure], waiting: [failure, failure] },
       { scan: "targeted", paths: 10, pullMs: 1, scanMs: 2, transferMs: 3, pushMs: 4 },
     );
-    expect(line).toBe("transfers (targeted scan of 10 path(s)): got 5, sent 2 (dirremote 2), dropped 0, failed 1; pull 1 ms, scan 2 ms, transfer 3 ms, push 4 ms");
+    expect(line).toBe(
+      "transfers (targeted scan of 10 path(s)): got 5, sent 2 (dirremote 2), dropped 0, failed 1, waiting for content 2; pull 1 ms, scan 2 ms, transfer 3 ms, push 4 ms",
+    );
   });
   it("refuses a corrupt state instead of silently forgetting failures", () => {
     expect(() => parseSyncState("{", "f")).toThrow(/cannot read the sync state/);
     expect(() => parseSyncState(`{"version":2}`, "f")).toThrow(/version 1/);
     expect(parseSyncState(`{"version":1,"remotes":{},"pending":["a",3]}`, "f").pending).toEqual(["a"]);
+    // A state of the previous version has no failure records; junk records read as none, one by one.
+    expect(parseSyncState(`{"version":1,"remotes":{},"pending":[]}`, "f")).toMatchObject({ failures: {}, waiting: {} });
+    const good = { step: "get", reason: "not available", since: "2026-01-01T00:00:00.000Z" };
+    const state = parseSyncState(JSON.stringify({ version: 1, remotes: {}, pending: [], failures: { a: good, b: { step: 3 }, c: null }, waiting: [] }), "f");
+    expect(state.failures).toEqual({ a: good });
+    expect(state.waiting).toEqual({});
   });
 });
