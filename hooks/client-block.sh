@@ -45,7 +45,7 @@ if [ "${GIT_ANNEX_XMPP:-1}" != 0 ] && [ "${1:-}" = committed ]; then
 		# A relative GIT_DIR means something else from here; git finds the
 		# repository from its own directory, and the sender gets none of it.
 		unset GIT_DIR GIT_COMMON_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_PREFIX
-		# "remote old new remote-side-ref" for each ref a push updated.
+		# "tracking-ref-under-refs/remotes old new" for each ref a push updated.
 		git_annex_xmpp_pushed=
 		while read -r git_annex_xmpp_old git_annex_xmpp_new git_annex_xmpp_ref; do
 			# Deleted (all zeros) or nothing: not announced.
@@ -57,16 +57,39 @@ if [ "${GIT_ANNEX_XMPP:-1}" != 0 ] && [ "${1:-}" = committed ]; then
 				*" $git_annex_xmpp_new "*"	update by push") git_annex_xmpp_old=${git_annex_xmpp_last%% *} ;;
 				*) continue ;;
 			esac
-			git_annex_xmpp_rest=${git_annex_xmpp_ref#refs/remotes/}
-			git_annex_xmpp_pushed="$git_annex_xmpp_pushed${git_annex_xmpp_rest%%/*} $git_annex_xmpp_old $git_annex_xmpp_new refs/heads/${git_annex_xmpp_rest#*/}
+			git_annex_xmpp_pushed="$git_annex_xmpp_pushed${git_annex_xmpp_ref#refs/remotes/} $git_annex_xmpp_old $git_annex_xmpp_new
 "
 		done <<git_annex_xmpp_eof
 $git_annex_xmpp_tracking
 git_annex_xmpp_eof
 		[ -n "$git_annex_xmpp_pushed" ] || exit 0
+		# The remotes that are git-annex repositories (git-annex recorded
+		# their UUID), one fork for all; others are not announced. A remote's
+		# name may hold a slash: a tracking ref belongs to the longest name
+		# it starts with. Each line becomes "remote old new remote-side-ref".
+		git_annex_xmpp_annexed=$(git config --get-regexp '^remote\..*\.annex-uuid$' 2>/dev/null) || exit 0
+		git_annex_xmpp_mapped=
+		while read -r git_annex_xmpp_rest git_annex_xmpp_line; do
+			git_annex_xmpp_remote=
+			while read -r git_annex_xmpp_name git_annex_xmpp_uuid; do
+				git_annex_xmpp_name=${git_annex_xmpp_name#remote.}
+				git_annex_xmpp_name=${git_annex_xmpp_name%.annex-uuid}
+				case $git_annex_xmpp_rest in
+					"$git_annex_xmpp_name"/?*) [ ${#git_annex_xmpp_name} -le ${#git_annex_xmpp_remote} ] || git_annex_xmpp_remote=$git_annex_xmpp_name ;;
+				esac
+			done <<git_annex_xmpp_eof
+$git_annex_xmpp_annexed
+git_annex_xmpp_eof
+			[ -n "$git_annex_xmpp_remote" ] || continue
+			git_annex_xmpp_mapped="$git_annex_xmpp_mapped$git_annex_xmpp_remote $git_annex_xmpp_line refs/heads/${git_annex_xmpp_rest#"$git_annex_xmpp_remote"/}
+"
+		done <<git_annex_xmpp_eof
+$git_annex_xmpp_pushed
+git_annex_xmpp_eof
+		git_annex_xmpp_pushed=$git_annex_xmpp_mapped
+		[ -n "$git_annex_xmpp_pushed" ] || exit 0
 @QUEUE_WRITE@
-		# One entry per remote that received the push and is a git-annex
-		# repository (git-annex recorded its UUID); others are not announced.
+		# One entry per remote that received the push.
 		git_annex_xmpp_queued=
 		while [ -n "$git_annex_xmpp_pushed" ]; do
 			git_annex_xmpp_remote=${git_annex_xmpp_pushed%% *}
@@ -84,7 +107,6 @@ git_annex_xmpp_eof
 $git_annex_xmpp_pushed
 git_annex_xmpp_eof
 			git_annex_xmpp_pushed=$git_annex_xmpp_others
-			[ -n "$(git config --get "remote.$git_annex_xmpp_remote.annex-uuid")" ] || continue
 			git_annex_xmpp_enqueue "remote $git_annex_xmpp_remote
 " "$git_annex_xmpp_refs" && git_annex_xmpp_queued=1
 		done

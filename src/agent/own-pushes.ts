@@ -37,21 +37,22 @@ export interface OwnPushWatcher {
   stop(): void;
 }
 
-const SEPARATOR = "/";
 /** A reflog line: `<old> <new> <committer> <time> <tz>\t<message>`. */
 const REFLOG_LINE = /^([0-9a-f]{40,64}) ([0-9a-f]{40,64}) [^\t]*\t(.*)$/;
 
 /**
  * The pushes among appended reflog lines of one remote-tracking ref
  * (`refs/remotes/<remote>/<branch>`), as remote-side updates of
- * refs/heads/<branch> (git annex sync's synced/<branch> likewise). Pure.
+ * refs/heads/<branch> (git annex sync's synced/<branch> likewise). A
+ * remote's name may hold a slash: the ref belongs to the longest of
+ * `remotes` it starts with. Pure.
  */
-export function pushesInReflog(trackingRef: string, appended: string): { remote: string; update: RefUpdate }[] {
+export function pushesInReflog(trackingRef: string, appended: string, remotes: readonly string[]): { remote: string; update: RefUpdate }[] {
   const rest = trackingRef.startsWith("refs/remotes/") ? trackingRef.slice("refs/remotes/".length) : undefined;
-  const slash = rest?.indexOf(SEPARATOR) ?? -1;
-  if (rest === undefined || slash <= 0 || slash === rest.length - 1) return [];
-  const remote = rest.slice(0, slash);
-  const ref = `refs/heads/${rest.slice(slash + 1)}`;
+  if (rest === undefined) return [];
+  const remote = remotes.filter((name) => name !== "" && rest.startsWith(`${name}/`) && rest.length > name.length + 1).sort((a, b) => b.length - a.length)[0];
+  if (remote === undefined) return [];
+  const ref = `refs/heads/${rest.slice(remote.length + 1)}`;
   const found: { remote: string; update: RefUpdate }[] = [];
   for (const line of appended.split("\n")) {
     const match = REFLOG_LINE.exec(line);
@@ -72,14 +73,12 @@ export function watchOwnPushes(options: OwnPushOptions): OwnPushWatcher {
   let stopped = false;
 
   const scan = async (announce: boolean) => {
-    const pending = new Map<string, RefUpdate[]>();
+    const appendedTo: Array<[string, string]> = [];
     for (const file of await listFiles(root)) {
       const appended = await readAppended(file, seen);
-      if (!announce || appended === "") continue;
-      const trackingRef = path.relative(logs, file).split(path.sep).join("/");
-      for (const { remote, update } of pushesInReflog(trackingRef, appended)) pending.set(remote, [...(pending.get(remote) ?? []), update]);
+      if (announce && appended !== "") appendedTo.push([path.relative(logs, file).split(path.sep).join("/"), appended]);
     }
-    if (pending.size > 0) await queuePushes(options, pending);
+    if (appendedTo.length > 0) await queuePushes(options, appendedTo);
   };
   const request = () => {
     if (stopped || timer) return;
@@ -113,14 +112,24 @@ export function watchOwnPushes(options: OwnPushOptions): OwnPushWatcher {
   };
 }
 
-/** One entry per remote that is a git-annex repository; none when the client hook announces for this clone. */
-async function queuePushes(options: OwnPushOptions, pending: Map<string, RefUpdate[]>): Promise<void> {
+/**
+ * One entry per remote that is a git-annex repository, for the pushes among
+ * the appended reflog lines (tracking ref, text); none when the client hook
+ * announces for this clone.
+ */
+async function queuePushes(options: OwnPushOptions, appendedTo: Array<[string, string]>): Promise<void> {
   const { repo, log } = options;
+  const remotes = await listAnnexRemotes(repo.dir);
+  const pending = new Map<string, RefUpdate[]>();
+  for (const [trackingRef, appended] of appendedTo) {
+    for (const { remote, update } of pushesInReflog(trackingRef, appended, remotes.map((r) => r.name))) pending.set(remote, [...(pending.get(remote) ?? []), update]);
+  }
+  if (pending.size === 0) return;
   if ((await installedHooks(repo)).includes(CLIENT_HOOK)) {
     log.debug(`own pushes: ${repo.dir} has the client hook, which announces them`);
     return;
   }
-  const uuids = new Map((await listAnnexRemotes(repo.dir)).map((r) => [r.name, r.uuid]));
+  const uuids = new Map(remotes.map((r) => [r.name, r.uuid]));
   for (const [remote, refs] of pending) {
     if (uuids.get(remote) === undefined) {
       log.debug(`own pushes: ${remote} is not a git-annex remote (no annex-uuid); its push is not announced`);

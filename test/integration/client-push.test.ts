@@ -120,6 +120,35 @@ describe("a hub without our hook, by local path", () => {
     }
   });
 
+  it("a remote whose name holds a slash: the client hook and the agent announce its pushes under that remote", async () => {
+    const b = await listenOn("b", cloneB);
+    // The same hub under a second name, "nas/hub": its tracking refs are refs/remotes/nas/hub/<branch>.
+    await gitOn("a2", cloneA, ["remote", "add", "nas/hub", fx.hub]);
+    try {
+      await gitOn("a2", cloneA, ["annex", "sync", "--quiet", "--no-content", "nas/hub"]);
+      expect((await gitOn("a2", cloneA, ["config", "remote.nas/hub.annex-uuid"])).stdout.trim()).toBe(hubUuid);
+      const installed = await runCli(["install-hooks", "--client", "--repo", cloneA], { env: env.a2! });
+      expect(installed.exitCode, installed.stderr).toBe(0);
+      let since = b.lines.length;
+      const byHook = await commitIn("a2", cloneA, "slash-hook.txt");
+      await gitOn("a2", cloneA, ["push", "--quiet", "nas/hub", "HEAD"]);
+      await b.waitForLine(new RegExp(`announcement from alice@localhost/.*push of ${hubUuid}`), { since, timeoutMs: 30_000 });
+      await fx.merged(cloneB, byHook);
+      await runCli(["uninstall-hooks", "--repo", cloneA], { env: env.a2! });
+
+      const a = await listenOn("a", cloneA);
+      since = b.lines.length;
+      const byAgent = await commitIn("a", cloneA, "slash-agent.txt");
+      await gitOn("a", cloneA, ["push", "--quiet", "nas/hub", "HEAD"]);
+      await a.waitForLine(/own pushes: queued \d+ ref\(s\) pushed to nas\/hub/);
+      await b.waitForLine(new RegExp(`announcement from alice@localhost/.*push of ${hubUuid}`), { since, timeoutMs: 30_000 });
+      await fx.merged(cloneB, byAgent);
+    } finally {
+      await runCli(["uninstall-hooks", "--repo", cloneA], { env: env.a2! });
+      await gitOn("a2", cloneA, ["remote", "remove", "nas/hub"]);
+    }
+  });
+
   it("a clone with both the client hook and an agent announces each push once: the hook's entry, which the agent sends", async () => {
     const a = await listenOn("a", cloneA);
     const b = await listenOn("b", cloneB);
