@@ -7,6 +7,9 @@
  * disappears is dropped from service with one log line; the others go on.
  * A reload (SIGHUP) serves the repositories the configuration lists now:
  * new ones join their account's session (no new login), removed ones leave.
+ * An account whose session fails for good (a refused login) stops serving
+ * its repositories, not the others'; a reload tries it again, and the agent
+ * ends, with that error, only when no account is left.
  */
 import { startQueueCourier, type QueueCourier } from "../announce/courier.js";
 import type { Announcement } from "../announce/announcement.js";
@@ -51,11 +54,18 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   const live = new Map<string, XmppSession>();
   const accounts = new Map<string, AccountEntry>();
   const loops: Array<Promise<void>> = [];
+  const failures: Error[] = [];
   const services = createServices(options, status, (repo, reason) => drop(repo, reason));
   let courier: QueueCourier | undefined;
 
   const startAccount = (key: string, entry: AccountEntry) => {
     const config = entry.repos[0]!.config;
+    const stopAccount = (error: Error) => {
+      failures.push(error);
+      accounts.delete(key);
+      log.error(`${key}: session stopped: ${error.message}; its repositories are not served until a reload (SIGHUP) or a restart`);
+      for (const repo of [...entry.repos]) drop(repo, `the session of ${key} stopped`);
+    };
     loops.push(
       runListener({
         log,
@@ -77,7 +87,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
           });
           courier?.request();
         },
-      }),
+      }).catch(stopAccount),
     );
   };
   const add = (repo: ServedRepository) => {
@@ -116,11 +126,14 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   const goneCheck = setInterval(() => services.all().forEach((service) => service.checkGone()), GONE_CHECK_MS);
   options.onReload?.(() => void reload(options, services.served(), add, drop).catch((error: Error) => log.error(`reload failed: ${error.message}`)));
   try {
-    // Loops started by a reload count too; any of them failing (a refused login) ends the agent.
+    // Loops started by a reload count too. A loop ends on its own only when
+    // its account failed: once all have, nothing is served and the agent
+    // ends with the (first) error (78 for a refused login).
     for (let seen = 0; seen < loops.length; ) {
       seen = loops.length;
       await Promise.all(loops);
     }
+    if (failures.length > 0 && !options.signal.aborted) throw failures[0];
   } finally {
     clearInterval(goneCheck);
     await courier.close();

@@ -91,7 +91,8 @@ export async function runListener(deps: ListenerDeps): Promise<void> {
         // A login abandoned by the timeout must not finish later unwatched.
         await session.stop().catch(() => undefined);
         const message = (error as Error).message;
-        deps.onState?.("failed", { error: message });
+        // "stopped": failed for good, not retried (agent.ts stops serving the account).
+        deps.onState?.(isFatal(error) ? "stopped" : "failed", { error: message });
         if (isFatal(error)) throw error;
         const delay = backoffDelay(attempt++, policy);
         if (message !== lastFailure) log.warn(`cannot connect: ${message}; retrying`);

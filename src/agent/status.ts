@@ -12,7 +12,8 @@ import { readFile, unlink } from "node:fs/promises";
 import { writeFileAtomic } from "../state/atomic-write.js";
 import type { TransferProgress } from "../sync/progress.js";
 
-export type SessionState = "connecting" | "connected" | "disconnected" | "failed";
+/** "failed": the last attempt failed and another comes; "stopped": failed for good (a refused login), no more attempts. */
+export type SessionState = "connecting" | "connected" | "disconnected" | "failed" | "stopped";
 
 export interface AccountStatus {
   account: string;

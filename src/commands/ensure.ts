@@ -58,7 +58,16 @@ export async function run(ctx: CommandContext, args: EnsureArgs): Promise<void> 
   while (Date.now() < deadline) {
     if (exitCode !== undefined) throw await exited(exitCode, paths.agentLog);
     const state = await readAgentStatus(agentStatusFile(paths, child.pid!));
-    if (state && state.accounts.length > 0 && state.accounts.every((a) => a.state === "connected")) {
+    const settled = state !== undefined && state.accounts.length > 0 && state.accounts.every((a) => a.state === "connected" || a.state === "stopped");
+    const stopped = state?.accounts.find((a) => a.state === "stopped");
+    // Another account's repositories are served; this one's are not, and the agent will not retry it by itself.
+    if (settled && stopped) {
+      throw new AppError("EAGENTSTART", `the agent (pid ${child.pid}) runs, but the session of ${stopped.account} stopped: ${stopped.error ?? "no reason given"}`, {
+        hint: `fix that account (git-annex-xmpp configure --check), then reload the agent: kill -HUP ${child.pid}`,
+        exitCode: EXIT.config,
+      });
+    }
+    if (settled) {
       ctx.log.info(`started the agent (pid ${child.pid}) for ${unserved.join(", ")}; log: ${paths.agentLog}`);
       return;
     }

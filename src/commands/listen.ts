@@ -31,8 +31,10 @@ export async function run(ctx: CommandContext, args: ListenArgs): Promise<void> 
     log: ctx.log,
     signal: ctx.signal,
     repositories: served,
-    // SIGHUP: the repositories setting is read again (named --repo stay as they are).
-    ...((args.repo ?? []).length === 0 && ctx.onReload ? { onReload: ctx.onReload, wanted: () => repositoriesToServe(ctx, []), prepare } : {}),
+    // SIGHUP: the repositories setting is read again (named --repo stay the
+    // set); either way a repository dropped meanwhile (its account's login
+    // was refused, it was gone for a while) is tried again.
+    ...(ctx.onReload ? { onReload: ctx.onReload, wanted: () => repositoriesToServe(ctx, args.repo ?? []), prepare } : {}),
   });
 }
 

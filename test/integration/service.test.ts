@@ -6,7 +6,7 @@
  * accepts, or a crontab line; `service uninstall` removes them.
  */
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +14,7 @@ import { runCli, startDaemon } from "../support/cli.js";
 import { startLoopFixture, type LoopFixture } from "../support/loop-fixture.js";
 import { waitFor } from "../support/wait.js";
 
-const PASSWORDS = { alice: "alice-pw" };
+const PASSWORDS = { alice: "alice-pw", bob: "bob-pw" };
 let fx: LoopFixture<keyof typeof PASSWORDS>;
 let clone: string;
 let env: NodeJS.ProcessEnv;
@@ -120,6 +120,44 @@ describe("service", () => {
       else await execa("crontab", ["-r"], { reject: false });
     }
   });
+});
+
+describe("two accounts, one refused", () => {
+  it("the other account's repository is served; ensure fails naming the refused one; a reload after the fix serves it too", async () => {
+    const other = await fx.box.cloneRepo(fx.hub, join(fx.box.root, "d"), "clone-d");
+    await fx.box.git(other, ["annex", "sync", "--quiet"]);
+    const creds = join(fx.box.root, "bob-wrong.credentials");
+    await writeFile(creds, "not-bobs-password\n");
+    await chmod(creds, 0o600);
+    await fx.configure(other, "bob", { credentialsFile: creds });
+    const ensured = await runCli(["ensure", "--repo", clone, "--repo", other], { env });
+    const status = JSON.parse((await runCli(["status", "--json", "--repo", clone], { env })).stdout);
+    if (status.listen) started.push(status.listen.pid);
+    expect(ensured.exitCode, ensured.stderr).toBe(78);
+    expect(ensured.stderr).toMatch(/runs, but the session of bob@localhost stopped: .*(not-authorized|password|authenticat)/i);
+    expect(status.agent.session).toMatchObject({ account: fx.server.jid("alice"), state: "connected" });
+    const pid: number = status.listen.pid;
+    expect(alive(pid)).toBe(true);
+    // The clone of the refused account is not held: its lock was released.
+    expect(JSON.parse((await runCli(["status", "--json", "--repo", other], { env })).stdout).listen).toBeNull();
+
+    // alice's clone keeps working.
+    const pusher = await fx.box.cloneRepo(fx.hub, join(fx.box.root, "pusher-d"), "pusher-d");
+    await fx.box.addAnnexedFile(pusher, "served.txt", "served\n");
+    const commit = await fx.box.gitOut(pusher, ["rev-parse", "HEAD"]);
+    await fx.box.git(pusher, ["annex", "sync", "--quiet", "--no-content"]);
+    await runCli(["notify", "--repo", fx.hub], { env: fx.hubMachineEnv });
+    await fx.merged(clone, commit);
+
+    // The password fixed, a reload serves bob's clone too, in the same process.
+    await writeFile(creds, `${PASSWORDS.bob}\n`);
+    process.kill(pid, "SIGHUP");
+    await waitFor(
+      async () => JSON.parse((await runCli(["status", "--json", "--repo", other], { env })).stdout).agent?.session?.state === "connected",
+      { timeoutMs: 30_000, what: "bob's session connected after the reload" },
+    );
+    expect(JSON.parse((await runCli(["status", "--json", "--repo", other], { env })).stdout).listen.pid).toBe(pid);
+  }, 180_000);
 });
 
 describe("reload and stop", () => {
