@@ -23,7 +23,8 @@ import { watchOwnPushes, type OwnPushWatcher } from "./own-pushes.js";
 import type { RepositoryService } from "./repository.js";
 import type { ServedRepository } from "./serve.js";
 import { runListener } from "./session-loop.js";
-import { createAgentStatus, type AgentStatus } from "./status.js";
+import { createAgentStatus, liveAgents, type AgentStatus } from "./status.js";
+import { stopSshMasters } from "../sync/ssh-cache.js";
 
 export interface AgentOptions {
   env: NodeJS.ProcessEnv;
@@ -139,6 +140,9 @@ export async function runAgent(options: AgentOptions): Promise<void> {
     await courier.close();
     await status.close();
     await services.stopAll();
+    // The warm ssh connections of our fetches are shared by the user's agents: the last one out stops them.
+    const paths = statePaths(options.env);
+    if ((await liveAgents(paths.agentStatusDir)).every((pid) => pid === process.pid)) await stopSshMasters(paths.sshSockets);
     log.info("stopped");
   }
 }

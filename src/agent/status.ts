@@ -8,7 +8,8 @@
  * repository's lock; a file whose agent is gone is ignored. The format is
  * `status --json`'s `agent` member (README, "status --json").
  */
-import { readFile, unlink } from "node:fs/promises";
+import { readdir, readFile, unlink } from "node:fs/promises";
+import { isProcessAlive } from "../lock/pid-lock.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
 import type { TransferProgress } from "../sync/progress.js";
 
@@ -157,4 +158,13 @@ export async function readAgentStatus(file: string): Promise<AgentStatusFile | u
   } catch {
     return undefined;
   }
+}
+
+/** The pids of the agents that have a status file in `dir` and still run. */
+export async function liveAgents(dir: string): Promise<number[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.flatMap((name) => {
+    const pid = /^(\d+)\.json$/.exec(name)?.[1];
+    return pid !== undefined && isProcessAlive(Number(pid)) ? [Number(pid)] : [];
+  });
 }

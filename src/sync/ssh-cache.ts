@@ -19,9 +19,9 @@
  * ControlPath wins), and a GIT_SSH program or a command that is not OpenSSH
  * (plink, a wrapper script under another name) is left alone.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { git } from "../git/run.js";
+import { git, tool } from "../git/run.js";
 import { statePaths } from "../state/paths.js";
 
 /** How long an idle master stays; the assistant keeps its own for its whole life. */
@@ -75,4 +75,24 @@ export async function sshCachingEnv(repo: string, env: NodeJS.ProcessEnv = proce
     return {};
   }
   return { GIT_SSH_COMMAND: caching.command };
+}
+
+/**
+ * Stops the masters our fetches left (`ssh -O exit`), as git-annex stops
+ * its own when a command ends: the agent calls it when it stops and no
+ * other agent of the user runs, so no ssh process outlives it for the
+ * ControlPersist time. The destination is a placeholder: with a literal
+ * ControlPath, ssh only talks to the master behind it.
+ */
+export async function stopSshMasters(socketDir: string, env?: NodeJS.ProcessEnv): Promise<void> {
+  const sockets = await readdir(socketDir).catch(() => [] as string[]);
+  await Promise.all(
+    sockets.map((name) =>
+      tool("ssh", socketDir, ["-o", `ControlPath=${join(socketDir, name)}`, "-O", "exit", "git-annex-xmpp-master"], {
+        reject: false,
+        timeoutMs: 5000,
+        ...(env ? { env } : {}),
+      }).catch(() => undefined),
+    ),
+  );
 }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { git } from "../../src/git/run.js";
-import { sshCachingEnv } from "../../src/sync/ssh-cache.js";
+import { sshCachingEnv, stopSshMasters } from "../../src/sync/ssh-cache.js";
 import { createSandboxHome, removeSandbox } from "../support/annex.js";
 import { startSshd, type Machine, type Sshd } from "../support/sshd.js";
 
@@ -63,6 +63,10 @@ describe("ssh connection caching for the agent's fetches", () => {
     await git(clone, ["annex", "sync", "--quiet", "--no-content"], { env: b.env });
     expect((await check()).exitCode).toBe(0);
     expect(await readdir(sockets)).toEqual([socket]);
+    // What the last agent does when it stops: no master outlives it for the ControlPersist time.
+    await stopSshMasters(sockets, b.env);
+    expect((await check()).exitCode).not.toBe(0);
+    expect(await readdir(sockets)).toEqual([]);
   }, 60_000);
 
   it("adds nothing when the user's ssh command is not OpenSSH's", async () => {
