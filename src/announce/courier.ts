@@ -16,6 +16,7 @@ import { statePaths } from "../state/paths.js";
 import type { XmppSession } from "../xmpp/session.js";
 import type { Announcement } from "./announcement.js";
 import { deliverQueue } from "./deliver.js";
+import { migrateOldSpool } from "./spool-migration.js";
 import { openQueue } from "./queue.js";
 import { createSessionPool } from "./sender.js";
 import { spawnDetachedCli } from "../services/background.js";
@@ -73,6 +74,7 @@ export async function startQueueCourier(options: CourierOptions): Promise<QueueC
     if (lock.acquired) {
       release = lock.release;
       log.info(`sending the announcement queue ${paths.queue}`);
+      await migrateOldSpool(paths.dir, queue, log).catch((error: Error) => log.warn(`old spool: ${error.message}`));
       return;
     }
     if (lock.holder.pid !== lastHolder) log.info(`the announcement queue is sent by pid ${lock.holder.pid}; taking over when it ends`);

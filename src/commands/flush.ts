@@ -5,7 +5,10 @@
  * hook starts it when no agent runs: its log goes to the sender's log file
  * under the state directory, nothing to the terminal.
  */
+import { openQueue } from "../announce/queue.js";
 import { runSender } from "../announce/sender.js";
+import { migrateOldSpool } from "../announce/spool-migration.js";
+import { statePaths } from "../state/paths.js";
 import type { CommandContext } from "./context.js";
 
 export interface FlushArgs {
@@ -13,6 +16,9 @@ export interface FlushArgs {
 }
 
 export async function run(ctx: CommandContext, args: FlushArgs): Promise<void> {
+  // An earlier version's spool is sent too (the agent does the same when it starts).
+  const paths = statePaths(ctx.env);
+  await migrateOldSpool(paths.dir, openQueue(paths.queue), ctx.log);
   const result = await runSender({ env: ctx.env, log: ctx.log, quiet: !args.background });
   if (result.heldBy) {
     ctx.out(`pid ${result.heldBy.pid} sends the queue (an agent or another sender); ${result.pending} announcement(s) queued`);

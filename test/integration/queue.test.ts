@@ -5,7 +5,7 @@
  * server down, a stalled login, an agent killed with a presence in flight.
  * Real prosody, real git-annex, the built CLI.
  */
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -170,6 +170,36 @@ describe("no agent on the hub's machine", () => {
     }
     expect((await runCli(["flush"], { env: hubEnv })).stdout).toContain("the queue is empty");
   }, 300_000);
+});
+
+describe("upgrading from the spool", () => {
+  it("announcements an earlier version left in its spool are sent by flush; a file naming no repository stays, named", async () => {
+    await listeningB();
+    // As the previous version wrote them: spool/<account>/<time>-<pid>-<random>.json.
+    const spool = join(hubEnv.XDG_STATE_HOME!, "git-annex-xmpp", "spool", "alice@localhost");
+    await mkdir(spool, { recursive: true });
+    // A push the old version spooled: made here with our hook switched off, so the spool is its only announcement.
+    await box.addAnnexedFile(cloneA, "spooled.txt", "spooled\n");
+    const commit = await box.gitOut(cloneA, ["rev-parse", "HEAD"]);
+    const pushed = await execa("git", ["-C", cloneA, "push", "--quiet", "origin", "main"], { env: { ...hubEnv, GIT_ANNEX_XMPP: "0" }, extendEnv: false, stdin: "ignore" });
+    expect(pushed.exitCode).toBe(0);
+    const old = { uuids: [hubUuid], refs: [{ ref: "refs/heads/main", old: "0".repeat(40), new: commit }], createdAt: Date.now(), repo: hub };
+    await writeFile(join(spool, `${String(Date.now()).padStart(15, "0")}-123-abc.json`), JSON.stringify(old));
+    await writeFile(join(spool, `${String(Date.now()).padStart(15, "0")}-124-def.json`), JSON.stringify({ ...old, repo: undefined }));
+    const observer = await observePresences(server.account("bob"));
+    try {
+      const flushed = await runCli(["flush"], { env: hubEnv });
+      expect(flushed.exitCode, flushed.stderr).toBe(0);
+      expect(flushed.stderr).toMatch(/old spool: moved 1 announcement\(s\) into the queue/);
+      expect(flushed.stderr).toMatch(/old spool: .*124-def\.json stays \(it names no repository\)/);
+      expect(flushed.stdout).toContain("delivered 1 announcement(s) in 1 presence(s)");
+      await observer.waitFor((p) => p.xml.includes(hubUuid), 10_000);
+    } finally {
+      await observer.stop();
+    }
+    await fx.merged(cloneB, commit);
+    expect(await readdir(spool)).toEqual([expect.stringMatching(/-124-def\.json$/)]);
+  }, 120_000);
 });
 
 describe("an agent on the hub's machine", () => {

@@ -184,3 +184,19 @@ describe("the hook block writes the queue in plain shell", () => {
     expect(await readdir(join(root, "home", ".local", "state", "git-annex-xmpp", "queue"))).toHaveLength(1);
   });
 });
+
+describe("an earlier version's spool file as a queue entry", () => {
+  const sha = (c: string) => c.repeat(40);
+  it("keeps the repository, UUIDs and refs; names what makes a file unusable", async () => {
+    const { oldEntry } = await import("../../src/announce/spool-migration.js");
+    const old = { uuids: ["u-1"], refs: [{ ref: "refs/heads/main", old: sha("a"), new: sha("b") }], createdAt: 1, repo: "/srv/hub.git", sealed: true };
+    expect(oldEntry(JSON.stringify(old))).toEqual({ hook: "notify", repo: "/srv/hub.git", uuids: ["u-1"], refs: [{ ref: "refs/heads/main", old: sha("a"), new: sha("b") }] });
+    // Refs without both ids make every line a ref name (an entry's lines are all of one kind).
+    const mixed = { ...old, refs: [...old.refs, { ref: "refs/heads/x" }, { ref: "bad ref" }] };
+    expect(oldEntry(JSON.stringify(mixed))).toMatchObject({ refs: [{ ref: "refs/heads/main" }, { ref: "refs/heads/x" }] });
+    expect(oldEntry("{")).toBe("not JSON");
+    expect(oldEntry(JSON.stringify({ ...old, repo: undefined }))).toBe("it names no repository");
+    expect(oldEntry(JSON.stringify({ ...old, uuids: [] }))).toBe("it names no UUID");
+    expect(oldEntry("null")).toBe("not an announcement");
+  });
+});
