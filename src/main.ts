@@ -10,7 +10,7 @@ import { flushCommand, notifyCommand } from "./command-line/announce.js";
 import { ensureCommand, listenCommand, reposCommand, serviceCommand, stopCommand } from "./command-line/agent.js";
 import { contextFrom, reloaders, type GlobalArgs, type Register } from "./command-line/register.js";
 import { statePaths } from "./state/paths.js";
-import { TOP_LEVEL_EPILOGUE } from "./command-line/help.js";
+import { COMPLETION_HELP, isCompletionHelp, TOP_LEVEL_EPILOGUE } from "./command-line/help.js";
 import { installHooksCommand, secretCommand, uninstallHooksCommand } from "./command-line/hooks.js";
 import { configureCommand, doctorCommand, statusCommand } from "./command-line/setup.js";
 import { AppError, EXIT, UsageError } from "./errors.js";
@@ -87,6 +87,7 @@ export async function main(argv: string[]): Promise<number> {
   process.on("SIGHUP", () => (reloaders.length > 0 ? reloaders.forEach((reload) => reload()) : stop("SIGHUP")));
   try {
     if (isHookSender(argv)) await runHookSender(controller.signal);
+    else if (isCompletionHelp(argv)) process.stdout.write(`${COMPLETION_HELP}\n`);
     else await (await buildCli(argv, controller.signal)).parseAsync();
     return EXIT.ok;
   } catch (error) {

@@ -16,3 +16,21 @@ export const TOP_LEVEL_EPILOGUE = [
   "",
   "Shell completion: git-annex-xmpp completion >> ~/.bashrc (or ~/.zshrc)",
 ].join("\n");
+
+/**
+ * `completion --help`: yargs answers `completion` before it looks at
+ * `--help`, so the script would be printed instead; main.ts prints this.
+ */
+export const COMPLETION_HELP = [
+  "git-annex-xmpp completion",
+  "",
+  "Print a bash/zsh completion script for git-annex-xmpp (commands and options).",
+  "",
+  "Examples:",
+  "  git-annex-xmpp completion >> ~/.bashrc        complete in every new bash",
+  "  source <(git-annex-xmpp completion)           complete in this shell only",
+].join("\n");
+
+export function isCompletionHelp(argv: readonly string[]): boolean {
+  return argv[0] === "completion" && argv.slice(1).some((a) => a === "--help" || a === "-h");
+}

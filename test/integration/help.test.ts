@@ -68,6 +68,14 @@ describe("completion", () => {
     expect(await complete(["git-annex-xmpp", "doctor", "--off"])).toEqual(["--offline"]);
   });
 
+  it("completion --help is help, not the script", async () => {
+    const result = await runCli(["completion", "--help"], { env });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^Examples:$/m);
+    expect(result.stdout).toMatch(/^ {2}git-annex-xmpp completion >> ~\/\.bashrc/m);
+    expect(result.stdout).not.toContain("yargs command completion script");
+  });
+
   it("prints a zsh script under zsh", async () => {
     const result = await runCli(["completion"], { env: { ...env, ZSH_NAME: "zsh", SHELL: "/bin/zsh" } });
     expect(result.exitCode).toBe(0);
