@@ -19,6 +19,7 @@ import type { Announcement } from "./announcement.js";
 import { planDelivery, type PendingAnnouncement } from "./batches.js";
 import type { Queue, QueuedEntry } from "./queue.js";
 import { NoRemoteUuidError, resolvePushTarget, unsignedPushWarning } from "./push-target.js";
+import type { RecentAnnouncements } from "./recent.js";
 import { deliverAnnouncement } from "./send.js";
 
 export interface Account {
@@ -41,6 +42,11 @@ export interface DeliverOptions {
   quiet?: boolean;
   /** Messages already warned about in an earlier round (the agent's rescans): logged at debug level now. */
   warned?: Set<string>;
+  /**
+   * What this sender announced moments ago (kept across its rounds): an
+   * entry with nothing new leaves the queue without a presence (recent.ts).
+   */
+  recent?: RecentAnnouncements;
 }
 
 export interface DeliveryReport {
@@ -85,7 +91,9 @@ export async function deliverQueue(queue: Queue, options: DeliverOptions): Promi
 
 async function sendBatches(queue: Queue, session: XmppSession, account: Account, pending: PendingAnnouncement[], options: DeliverOptions & { failed: Failed }) {
   const result = { entries: 0, presences: 0 };
-  for (const batch of planDelivery(pending)) {
+  const fresh = await dropRedundant(queue, pending, options);
+  result.entries += pending.length - fresh.length;
+  for (const batch of planDelivery(fresh)) {
     try {
       await deliverAnnouncement(session, batch.announcement, { ackTimeoutMs: account.config.timeoutMs, sealed: account.config.sealed, log: options.log });
     } catch (error) {
@@ -95,12 +103,31 @@ async function sendBatches(queue: Queue, session: XmppSession, account: Account,
       continue;
     }
     await queue.remove(batch.names);
+    options.recent?.remember(batch.announcement, Date.now());
     options.onSent?.(batch.announcement);
     result.entries += batch.names.length;
     result.presences += 1;
     (options.quiet ? options.log.debug : options.log.info)(`announced ${describe(batch.announcement)} as ${account.key} (${batch.names.length} queued push(es))`);
   }
   return result;
+}
+
+/**
+ * Entries whose every commit a presence of this sender carried moments ago
+ * (the later pushes of one `git annex sync`) were delivered by it: they
+ * leave the queue, and the rest is returned.
+ */
+async function dropRedundant(queue: Queue, pending: PendingAnnouncement[], options: DeliverOptions): Promise<PendingAnnouncement[]> {
+  const { recent } = options;
+  if (!recent) return pending;
+  const now = Date.now();
+  const redundant = pending.filter((p) => recent.carriesNothingNew(p.announcement, now));
+  if (redundant.length === 0) return pending;
+  await queue.remove(redundant.map((p) => p.name));
+  for (const { announcement } of redundant) {
+    (options.quiet ? options.log.debug : options.log.info)(`nothing new in a queued push ${describe(announcement)}: its commits were announced moments ago`);
+  }
+  return pending.filter((p) => !redundant.includes(p));
 }
 
 /** Whether `message` was logged at warning level before (then it goes to debug); remembers it. */

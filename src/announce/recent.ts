@@ -1,0 +1,94 @@
+/**
+ * What a sender announced moments ago, so that a queue entry carrying
+ * nothing new costs no presence. Pure: time is passed in.
+ *
+ * `git annex sync` pushes three times in a row (Command/Sync.hs
+ * pushBranch, 10.20230126): `git-annex:synced/git-annex
+ * <branch>:synced/<branch>`, then `git-annex`, then `<branch>`. Each push
+ * fires the hub's post-receive (or the clone's reference-transaction hook,
+ * or the agent's own-pushes watch), so each writes a queue entry; over ssh
+ * they are far more than the courier's coalescing window apart. The second
+ * and third move other refs to the commits the first one announced. A
+ * listener acts on an announcement only when it lacks one of the announced
+ * objects (agent/stanzas.ts), and every listener that acted on the first
+ * fetched those objects from the same remote: the later presences would
+ * only make listeners whose sync still runs sync once more.
+ *
+ * So an entry is redundant when every ref it moves has a known new object
+ * (not a deletion) that a presence for the same repository, remote and
+ * UUIDs carried within `windowMs`. A ref moved to an old commit that was
+ * not announced lately (a force-push, a branch made at an old commit) is
+ * news and goes out, as does anything without SHAs (post-update's ref names).
+ */
+import type { Announcement } from "./announcement.js";
+
+/** Long enough for the pushes of one `git annex sync` over a slow link; short enough that nothing stale is kept. */
+export const RECENT_WINDOW_MS = 30_000;
+/** Bounds the memory of a sender flooded with distinct pushes. */
+const MAX_OBJECTS = 10_000;
+
+export interface RecentAnnouncements {
+  /** A presence carrying `announcement` was acknowledged at `at`. */
+  remember(announcement: Announcement, at: number): void;
+  /** Whether every object `announcement` names was announced for the same target within the window before `at`. */
+  carriesNothingNew(announcement: Announcement, at: number): boolean;
+}
+
+export function createRecentAnnouncements(windowMs = RECENT_WINDOW_MS): RecentAnnouncements {
+  /** Target key → object id → when it was last announced. */
+  const seen = new Map<string, Map<string, number>>();
+  let size = 0;
+  const prune = (at: number) => {
+    for (const [key, objects] of seen) {
+      for (const [sha, when] of objects) {
+        if (at - when > windowMs || when > at) {
+          objects.delete(sha);
+          size--;
+        }
+      }
+      if (objects.size === 0) seen.delete(key);
+    }
+  };
+  return {
+    remember(announcement, at) {
+      const shas = newObjects(announcement);
+      if (shas === undefined) return;
+      // Expired ones are ignored when asked; dropped only when room is needed.
+      if (size + shas.length > MAX_OBJECTS) prune(at);
+      if (size + shas.length > MAX_OBJECTS) return;
+      const key = targetKey(announcement);
+      const objects = seen.get(key) ?? new Map<string, number>();
+      seen.set(key, objects);
+      for (const sha of shas) {
+        if (!objects.has(sha)) size++;
+        objects.set(sha, at);
+      }
+    },
+    carriesNothingNew(announcement, at) {
+      const shas = newObjects(announcement);
+      if (shas === undefined) return false;
+      const objects = seen.get(targetKey(announcement));
+      return shas.every((sha) => {
+        const when = objects?.get(sha);
+        return when !== undefined && when <= at && at - when <= windowMs;
+      });
+    },
+  };
+}
+
+/** The new object of every ref; undefined when there are none, or one is unknown or a deletion (always news). */
+function newObjects(announcement: Announcement): string[] | undefined {
+  const { refs } = announcement;
+  if (refs.length === 0) return undefined;
+  const shas: string[] = [];
+  for (const ref of refs) {
+    if (ref.new === undefined || /^0+$/.test(ref.new)) return undefined;
+    shas.push(ref.new);
+  }
+  return shas;
+}
+
+/** Who the presence speaks for and how: the repository (its secret), the remote, the UUIDs, sealed or not. */
+function targetKey(a: Announcement): string {
+  return JSON.stringify([a.repo ?? "", a.remote ?? "", [...a.uuids].sort(), a.sealed === true]);
+}
