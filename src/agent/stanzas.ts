@@ -38,7 +38,8 @@ export interface PushContext {
   log: Logger;
   policy: AnnouncementPolicy;
   nonces: NonceMemory;
-  requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
+  /** `objects`: the announced commits (from a signed or trusted refs element), for a follow-up to look for again. */
+  requestSync(uuids: readonly string[] | undefined, reason: string, objects?: readonly string[]): Promise<void>;
   /** An announcement acted on, and one refused with the reason (the agent's status counts them). */
   onReceived?(from: string): void;
   onRefused?(from: string, reason: string): void;
@@ -133,7 +134,7 @@ async function actOn(push: AcceptedPush, ctx: PushContext, from: string): Promis
     ctx.log.info(`skipped sync for the push from ${from}: every announced commit is already here`);
     return;
   }
-  await ctx.requestSync(push.uuids, `push from ${from}`);
+  await ctx.requestSync(push.uuids, `push from ${from}`, push.ext ? announcedObjects(push.ext) : undefined);
 }
 
 /** Why a push was refused (logged at debug level, counted by the agent's status). */
@@ -176,9 +177,13 @@ async function acceptSigned(members: string[], ext: PushExtension, key: Announce
 /** True when every announced ref's new object is already in the repository: nothing to fetch. */
 async function alreadyHave(ext: PushExtension, policy: AnnouncementPolicy): Promise<boolean> {
   if (!policy.hasObjects || ext.refs.length === 0) return false;
+  const wanted = announcedObjects(ext);
+  return wanted !== undefined && (wanted.length === 0 || policy.hasObjects(wanted));
+}
+
+/** The objects the announced refs point to; undefined when one is not given. A deleted ref (all zeros) needs nothing fetched. */
+function announcedObjects(ext: PushExtension): string[] | undefined {
   const shas = ext.refs.map((r) => r.new);
-  if (shas.some((s) => s === undefined)) return false;
-  // A deleted ref (all zeros) needs nothing fetched.
-  const wanted = (shas as string[]).filter((s) => !/^0+$/.test(s));
-  return wanted.length === 0 || policy.hasObjects(wanted);
+  if (shas.some((s) => s === undefined)) return undefined;
+  return (shas as string[]).filter((s) => !/^0+$/.test(s));
 }
