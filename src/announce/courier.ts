@@ -17,7 +17,6 @@ import type { XmppSession } from "../xmpp/session.js";
 import type { Announcement } from "./announcement.js";
 import { deliverQueue } from "./deliver.js";
 import { openQueue } from "./queue.js";
-import { createRecentAnnouncements } from "./recent.js";
 import { createSessionPool } from "./sender.js";
 import { spawnDetachedCli } from "../services/background.js";
 
@@ -83,8 +82,6 @@ export async function startQueueCourier(options: CourierOptions): Promise<QueueC
 
   // What was warned about once goes to the debug log on later rounds (rescans).
   const warned = new Set<string>();
-  // The later pushes of one `git annex sync` come more than batchMs apart: their entries cost no presence (recent.ts).
-  const recent = createRecentAnnouncements();
   const sendOnce = async () => {
     const others = createSessionPool({ env: options.env, log, role: "agent-relay" });
     try {
@@ -92,7 +89,6 @@ export async function startQueueCourier(options: CourierOptions): Promise<QueueC
         env: options.env,
         log,
         warned,
-        recent,
         onSent: options.onSent,
         sessions: async (account) => (options.serves(account.key) ? options.liveSession(account.key) : others.get(account)),
       });

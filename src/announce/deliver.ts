@@ -19,7 +19,8 @@ import type { Announcement } from "./announcement.js";
 import { planDelivery, type PendingAnnouncement } from "./batches.js";
 import type { Queue, QueuedEntry } from "./queue.js";
 import { NoRemoteUuidError, resolvePushTarget, unsignedPushWarning } from "./push-target.js";
-import type { RecentAnnouncements } from "./recent.js";
+import { loadRecentAnnouncements, saveRecentAnnouncements, type RecentAnnouncements } from "./recent.js";
+import { statePaths } from "../state/paths.js";
 import { deliverAnnouncement } from "./send.js";
 
 export interface Account {
@@ -42,11 +43,6 @@ export interface DeliverOptions {
   quiet?: boolean;
   /** Messages already warned about in an earlier round (the agent's rescans): logged at debug level now. */
   warned?: Set<string>;
-  /**
-   * What this sender announced moments ago (kept across its rounds): an
-   * entry with nothing new leaves the queue without a presence (recent.ts).
-   */
-  recent?: RecentAnnouncements;
 }
 
 export interface DeliveryReport {
@@ -59,9 +55,14 @@ export interface DeliveryReport {
   errors: Error[];
 }
 
+/** The caller holds the queue lock (courier.ts, sender.ts). */
 export async function deliverQueue(queue: Queue, options: DeliverOptions): Promise<DeliveryReport> {
   const { log } = options;
   const items = await queue.readAll((name, reason) => log.warn(`queue: set aside ${name} (${reason}); it will not be sent`));
+  if (items.length === 0) return { entries: 0, presences: 0, pending: 0, errors: [] };
+  // What this machine's senders announced moments ago: kept in a file, since a detached sender lives for one push.
+  const recentFile = statePaths(options.env).recentAnnouncements;
+  const recent = await loadRecentAnnouncements(recentFile);
   const report: DeliveryReport = { entries: 0, presences: 0, pending: 0, errors: [] };
   const failed = (error: Error, message: string) => {
     if (!report.errors.some((e) => e.message === error.message)) report.errors.push(error);
@@ -81,15 +82,18 @@ export async function deliverQueue(queue: Queue, options: DeliverOptions): Promi
       report.pending += pending.length;
       continue;
     }
-    const sent = await sendBatches(queue, session, account, pending, { ...options, failed });
+    const sent = await sendBatches(queue, session, account, pending, { ...options, failed, recent });
     report.entries += sent.entries;
     report.presences += sent.presences;
     report.pending += pending.length - sent.entries;
   }
+  if (report.presences > 0) await saveRecentAnnouncements(recentFile, recent, Date.now()).catch((error: Error) => log.debug(`cannot keep what was announced: ${error.message}`));
   return report;
 }
 
-async function sendBatches(queue: Queue, session: XmppSession, account: Account, pending: PendingAnnouncement[], options: DeliverOptions & { failed: Failed }) {
+type SendOptions = DeliverOptions & { failed: Failed; recent: RecentAnnouncements };
+
+async function sendBatches(queue: Queue, session: XmppSession, account: Account, pending: PendingAnnouncement[], options: SendOptions) {
   const result = { entries: 0, presences: 0 };
   const fresh = await dropRedundant(queue, pending, options);
   result.entries += pending.length - fresh.length;
@@ -103,7 +107,7 @@ async function sendBatches(queue: Queue, session: XmppSession, account: Account,
       continue;
     }
     await queue.remove(batch.names);
-    options.recent?.remember(batch.announcement, Date.now());
+    options.recent.remember(batch.announcement, Date.now());
     options.onSent?.(batch.announcement);
     result.entries += batch.names.length;
     result.presences += 1;
@@ -117,9 +121,8 @@ async function sendBatches(queue: Queue, session: XmppSession, account: Account,
  * (the later pushes of one `git annex sync`) were delivered by it: they
  * leave the queue, and the rest is returned.
  */
-async function dropRedundant(queue: Queue, pending: PendingAnnouncement[], options: DeliverOptions): Promise<PendingAnnouncement[]> {
+async function dropRedundant(queue: Queue, pending: PendingAnnouncement[], options: SendOptions): Promise<PendingAnnouncement[]> {
   const { recent } = options;
-  if (!recent) return pending;
   const now = Date.now();
   const redundant = pending.filter((p) => recent.carriesNothingNew(p.announcement, now));
   if (redundant.length === 0) return pending;

@@ -20,6 +20,8 @@
  * not announced lately (a force-push, a branch made at an old commit) is
  * news and goes out, as does anything without SHAs (post-update's ref names).
  */
+import { readFile } from "node:fs/promises";
+import { writeFileAtomic } from "../state/atomic-write.js";
 import type { Announcement } from "./announcement.js";
 
 /** Long enough for the pushes of one `git annex sync` over a slow link; short enough that nothing stale is kept. */
@@ -32,12 +34,20 @@ export interface RecentAnnouncements {
   remember(announcement: Announcement, at: number): void;
   /** Whether every object `announcement` names was announced for the same target within the window before `at`. */
   carriesNothingNew(announcement: Announcement, at: number): boolean;
+  /** What is still within the window at `at`, to be kept in a file (target key → object → time). */
+  snapshot(at: number): RecentSnapshot;
 }
 
-export function createRecentAnnouncements(windowMs = RECENT_WINDOW_MS): RecentAnnouncements {
+export type RecentSnapshot = Record<string, Record<string, number>>;
+
+export function createRecentAnnouncements(windowMs = RECENT_WINDOW_MS, saved: RecentSnapshot = {}): RecentAnnouncements {
   /** Target key → object id → when it was last announced. */
   const seen = new Map<string, Map<string, number>>();
   let size = 0;
+  for (const [key, objects] of Object.entries(saved)) {
+    seen.set(key, new Map(Object.entries(objects).slice(0, MAX_OBJECTS - size)));
+    size += seen.get(key)!.size;
+  }
   const prune = (at: number) => {
     for (const [key, objects] of seen) {
       for (const [sha, when] of objects) {
@@ -73,7 +83,42 @@ export function createRecentAnnouncements(windowMs = RECENT_WINDOW_MS): RecentAn
         return when !== undefined && when <= at && at - when <= windowMs;
       });
     },
+    snapshot(at) {
+      prune(at);
+      return Object.fromEntries([...seen].map(([key, objects]) => [key, Object.fromEntries(objects)]));
+    },
   };
+}
+
+/**
+ * The memory of whoever sends the queue, kept in the state directory: the
+ * detached sender that the hook starts ends after a round, and the next
+ * push's hook starts another. Only the holder of the queue lock reads and
+ * writes it. Anything unreadable counts as empty: at worst a presence
+ * more.
+ */
+export async function loadRecentAnnouncements(file: string, windowMs = RECENT_WINDOW_MS): Promise<RecentAnnouncements> {
+  const text = await readFile(file, "utf8").catch(() => "");
+  return createRecentAnnouncements(windowMs, parseRecentSnapshot(text));
+}
+
+export async function saveRecentAnnouncements(file: string, recent: RecentAnnouncements, at: number): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(recent.snapshot(at))}\n`, { mode: 0o600, dirMode: 0o700 });
+}
+
+/** A snapshot as saved, or an empty one when anything in it is not as written. */
+export function parseRecentSnapshot(text: string): RecentSnapshot {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  const valid = Object.values(value).every(
+    (objects) => typeof objects === "object" && objects !== null && !Array.isArray(objects) && Object.values(objects).every((at) => Number.isFinite(at)),
+  );
+  return valid ? (value as RecentSnapshot) : {};
 }
 
 /** The new object of every ref; undefined when there are none, or one is unknown or a deletion (always news). */

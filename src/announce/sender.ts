@@ -17,7 +17,6 @@ import { statePaths } from "../state/paths.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { deliverQueue, type Account, type DeliveryReport, type SessionSource } from "./deliver.js";
 import { openQueue } from "./queue.js";
-import { createRecentAnnouncements } from "./recent.js";
 
 export interface SenderOptions {
   env: NodeJS.ProcessEnv;
@@ -43,15 +42,13 @@ export async function runSender(options: SenderOptions): Promise<SenderResult> {
   const total: SenderResult = { entries: 0, presences: 0, pending: 0, errors: [] };
   // Said once per run, not once per round.
   const warned = new Set<string>();
-  // A push that lands between rounds (the next push of a `git annex sync`) and brings nothing new costs no presence.
-  const recent = createRecentAnnouncements();
   try {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const lock = await acquirePidLock(paths.queueLock);
       if (!lock.acquired) return { ...total, pending: (await queue.list()).length, heldBy: lock.holder };
       let report: DeliveryReport;
       try {
-        report = await deliverQueue(queue, { env: options.env, log: options.log, sessions: sessions.get, quiet: options.quiet ?? false, warned, recent });
+        report = await deliverQueue(queue, { env: options.env, log: options.log, sessions: sessions.get, quiet: options.quiet ?? false, warned });
       } finally {
         await lock.release();
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Announcement } from "../../src/announce/announcement.js";
-import { createRecentAnnouncements } from "../../src/announce/recent.js";
+import { createRecentAnnouncements, parseRecentSnapshot } from "../../src/announce/recent.js";
 
 const HUB = "11111111-1111-1111-1111-111111111111";
 const OTHER = "22222222-2222-2222-2222-222222222222";
@@ -71,5 +71,16 @@ describe("recent announcements", () => {
     // Once the old ones have aged out, there is room again.
     recent.remember(branchPush, 40_000);
     expect(recent.carriesNothingNew(branchPush, 40_100)).toBe(true);
+  });
+
+  it("what a detached sender kept is known to the next one; an unreadable file counts as empty", () => {
+    const first = createRecentAnnouncements(30_000);
+    first.remember(syncPush, 1000);
+    const text = JSON.stringify(first.snapshot(1200));
+    const next = createRecentAnnouncements(30_000, parseRecentSnapshot(text));
+    expect(next.carriesNothingNew(branchPush, 1500)).toBe(true);
+    // Expired ones are not kept.
+    expect(first.snapshot(40_000)).toEqual({});
+    for (const bad of ["", "nonsense", "[]", "null", '{"k": 3}', '{"k": {"sha": "soon"}}']) expect(parseRecentSnapshot(bad), bad).toEqual({});
   });
 });
