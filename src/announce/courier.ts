@@ -17,6 +17,7 @@ import type { XmppSession } from "../xmpp/session.js";
 import type { Announcement } from "./announcement.js";
 import { deliverQueue } from "./deliver.js";
 import { openQueue } from "./queue.js";
+import type { RecentAnnouncements } from "./recent.js";
 import { createSessionPool } from "./sender.js";
 import { spawnDetachedCli } from "../services/background.js";
 
@@ -28,6 +29,8 @@ export interface CourierOptions {
   /** Whether the agent has a session (online or not) for this account: its entries wait for it. */
   serves(account: string): boolean;
   onSent?(announcement: Announcement): void;
+  /** Signed announcements this agent received moments ago (recent.ts): an entry with nothing beyond them costs no presence. */
+  heard?: RecentAnnouncements;
   /** After each round: what still waits in the queue, and whether this agent holds it. */
   onRound?(waiting: number, holding: boolean): void;
   /**
@@ -89,6 +92,7 @@ export async function startQueueCourier(options: CourierOptions): Promise<QueueC
         env: options.env,
         log,
         warned,
+        ...(options.heard ? { heard: options.heard } : {}),
         onSent: options.onSent,
         sessions: async (account) => (options.serves(account.key) ? options.liveSession(account.key) : others.get(account)),
       });

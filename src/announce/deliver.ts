@@ -19,7 +19,7 @@ import type { Announcement } from "./announcement.js";
 import { planDelivery, type PendingAnnouncement } from "./batches.js";
 import type { Queue, QueuedEntry } from "./queue.js";
 import { NoRemoteUuidError, resolvePushTarget, unsignedPushWarning } from "./push-target.js";
-import { loadRecentAnnouncements, saveRecentAnnouncements, type RecentAnnouncements } from "./recent.js";
+import { carriesNothingNew, loadRecentAnnouncements, saveRecentAnnouncements, type RecentAnnouncements } from "./recent.js";
 import { statePaths } from "../state/paths.js";
 import { deliverAnnouncement } from "./send.js";
 
@@ -43,6 +43,8 @@ export interface DeliverOptions {
   quiet?: boolean;
   /** Messages already warned about in an earlier round (the agent's rescans): logged at debug level now. */
   warned?: Set<string>;
+  /** Signed announcements the agent received moments ago: what they carried is no news from here either (recent.ts). */
+  heard?: RecentAnnouncements;
 }
 
 export interface DeliveryReport {
@@ -95,7 +97,7 @@ type SendOptions = DeliverOptions & { failed: Failed; recent: RecentAnnouncement
 
 async function sendBatches(queue: Queue, session: XmppSession, account: Account, pending: PendingAnnouncement[], options: SendOptions) {
   const result = { entries: 0, presences: 0 };
-  const fresh = await dropRedundant(queue, pending, options);
+  const fresh = await dropRedundant(queue, account, pending, options);
   result.entries += pending.length - fresh.length;
   for (const batch of planDelivery(fresh)) {
     try {
@@ -107,7 +109,7 @@ async function sendBatches(queue: Queue, session: XmppSession, account: Account,
       continue;
     }
     await queue.remove(batch.names);
-    options.recent.remember(batch.announcement, Date.now());
+    options.recent.remember(account.key, batch.announcement, Date.now());
     options.onSent?.(batch.announcement);
     result.entries += batch.names.length;
     result.presences += 1;
@@ -117,14 +119,15 @@ async function sendBatches(queue: Queue, session: XmppSession, account: Account,
 }
 
 /**
- * Entries whose every commit a presence of this sender carried moments ago
- * (the later pushes of one `git annex sync`) were delivered by it: they
- * leave the queue, and the rest is returned.
+ * Entries whose every commit a presence of this account carried moments
+ * ago (the later pushes of one `git annex sync`, a listener's push-back of
+ * what it was told) were delivered by it: they leave the queue, and the
+ * rest is returned.
  */
-async function dropRedundant(queue: Queue, pending: PendingAnnouncement[], options: SendOptions): Promise<PendingAnnouncement[]> {
-  const { recent } = options;
+async function dropRedundant(queue: Queue, account: Account, pending: PendingAnnouncement[], options: SendOptions): Promise<PendingAnnouncement[]> {
+  const memories = options.heard ? [options.recent, options.heard] : [options.recent];
   const now = Date.now();
-  const redundant = pending.filter((p) => recent.carriesNothingNew(p.announcement, now));
+  const redundant = pending.filter((p) => carriesNothingNew(memories, account.key, p.announcement, now));
   if (redundant.length === 0) return pending;
   await queue.remove(redundant.map((p) => p.name));
   for (const { announcement } of redundant) {

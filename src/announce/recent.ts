@@ -1,6 +1,6 @@
 /**
- * What a sender announced moments ago, so that a queue entry carrying
- * nothing new costs no presence. Pure: time is passed in.
+ * What was announced moments ago, so that a queue entry carrying nothing
+ * new costs no presence. Pure but for the file at the end: time is passed in.
  *
  * `git annex sync` pushes three times in a row (Command/Sync.hs
  * pushBranch, 10.20230126): `git-annex:synced/git-annex
@@ -8,17 +8,21 @@
  * fires the hub's post-receive (or the clone's reference-transaction hook,
  * or the agent's own-pushes watch), so each writes a queue entry; over ssh
  * they are far more than the courier's coalescing window apart. The second
- * and third move other refs to the commits the first one announced. A
- * listener acts on an announcement only when it lacks one of the announced
- * objects (agent/stanzas.ts), and every listener that acted on the first
- * fetched those objects from the same remote: the later presences would
- * only make listeners whose sync still runs sync once more.
+ * and third move other refs to the commits the first one announced. Then a
+ * listener that synced for an announcement pushes the merge back, often
+ * with nothing but those same commits. A listener acts on an announcement
+ * only when it lacks one of the announced objects (agent/stanzas.ts), and
+ * every listener that acted on the first fetched them from that hub: the
+ * later presences would only make a listener whose sync still runs sync
+ * once more.
  *
  * So an entry is redundant when every ref it moves has a known new object
- * (not a deletion) that a presence for the same repository, remote and
- * UUIDs carried within `windowMs`. A ref moved to an old commit that was
- * not announced lately (a force-push, a branch made at an old commit) is
- * news and goes out, as does anything without SHAs (post-update's ref names).
+ * (not a deletion) that a presence of the same account (the same audience:
+ * the account's other resources and its subscribers) for the same UUIDs
+ * carried within the window: one this machine sent, or a signed one it
+ * received. A ref moved to an old commit that was not announced lately (a
+ * force-push, a branch made at an old commit) is news and goes out, as does
+ * anything without SHAs (post-update's ref names).
  */
 import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "../state/atomic-write.js";
@@ -29,16 +33,25 @@ export const RECENT_WINDOW_MS = 30_000;
 /** Bounds the memory of a sender flooded with distinct pushes. */
 const MAX_OBJECTS = 10_000;
 
+/** What a presence announced: the UUIDs, and the refs with their new objects. */
+export type Announced = Pick<Announcement, "uuids" | "refs">;
+
 export interface RecentAnnouncements {
-  /** A presence carrying `announcement` was acknowledged at `at`. */
-  remember(announcement: Announcement, at: number): void;
-  /** Whether every object `announcement` names was announced for the same target within the window before `at`. */
-  carriesNothingNew(announcement: Announcement, at: number): boolean;
+  /** A presence of `account` (bare JID) carrying `announced` was acknowledged (or received) at `at`. */
+  remember(account: string, announced: Announced, at: number): void;
+  /** Whether a presence of `account` for exactly these UUIDs carried `sha` within the window before `at`. */
+  knows(account: string, uuids: readonly string[], sha: string, at: number): boolean;
   /** What is still within the window at `at`, to be kept in a file (target key → object → time). */
   snapshot(at: number): RecentSnapshot;
 }
 
 export type RecentSnapshot = Record<string, Record<string, number>>;
+
+/** Whether one of `memories` knows every object `announced` names, for `account` and its UUIDs. */
+export function carriesNothingNew(memories: readonly RecentAnnouncements[], account: string, announced: Announced, at: number): boolean {
+  const shas = newObjects(announced);
+  return shas !== undefined && shas.every((sha) => memories.some((m) => m.knows(account, announced.uuids, sha, at)));
+}
 
 export function createRecentAnnouncements(windowMs = RECENT_WINDOW_MS, saved: RecentSnapshot = {}): RecentAnnouncements {
   /** Target key → object id → when it was last announced. */
@@ -60,13 +73,13 @@ export function createRecentAnnouncements(windowMs = RECENT_WINDOW_MS, saved: Re
     }
   };
   return {
-    remember(announcement, at) {
-      const shas = newObjects(announcement);
+    remember(account, announced, at) {
+      const shas = newObjects(announced);
       if (shas === undefined) return;
       // Expired ones are ignored when asked; dropped only when room is needed.
       if (size + shas.length > MAX_OBJECTS) prune(at);
       if (size + shas.length > MAX_OBJECTS) return;
-      const key = targetKey(announcement);
+      const key = targetKey(account, announced.uuids);
       const objects = seen.get(key) ?? new Map<string, number>();
       seen.set(key, objects);
       for (const sha of shas) {
@@ -74,14 +87,9 @@ export function createRecentAnnouncements(windowMs = RECENT_WINDOW_MS, saved: Re
         objects.set(sha, at);
       }
     },
-    carriesNothingNew(announcement, at) {
-      const shas = newObjects(announcement);
-      if (shas === undefined) return false;
-      const objects = seen.get(targetKey(announcement));
-      return shas.every((sha) => {
-        const when = objects?.get(sha);
-        return when !== undefined && when <= at && at - when <= windowMs;
-      });
+    knows(account, uuids, sha, at) {
+      const when = seen.get(targetKey(account, uuids))?.get(sha);
+      return when !== undefined && when <= at && at - when <= windowMs;
     },
     snapshot(at) {
       prune(at);
@@ -90,8 +98,25 @@ export function createRecentAnnouncements(windowMs = RECENT_WINDOW_MS, saved: Re
   };
 }
 
+/** The new object of every ref; undefined when there are none, or one is unknown or a deletion (always news). */
+function newObjects(announced: Announced): string[] | undefined {
+  const { refs } = announced;
+  if (refs.length === 0) return undefined;
+  const shas: string[] = [];
+  for (const ref of refs) {
+    if (ref.new === undefined || /^0+$/.test(ref.new)) return undefined;
+    shas.push(ref.new);
+  }
+  return shas;
+}
+
+/** Who hears the presence (the account's audience) and whom it speaks for (the UUIDs). */
+function targetKey(account: string, uuids: readonly string[]): string {
+  return JSON.stringify([account, [...uuids].sort()]);
+}
+
 /**
- * The memory of whoever sends the queue, kept in the state directory: the
+ * What this machine's senders announced, kept in the state directory: the
  * detached sender that the hook starts ends after a round, and the next
  * push's hook starts another. Only the holder of the queue lock reads and
  * writes it. Anything unreadable counts as empty: at worst a presence
@@ -119,21 +144,4 @@ export function parseRecentSnapshot(text: string): RecentSnapshot {
     (objects) => typeof objects === "object" && objects !== null && !Array.isArray(objects) && Object.values(objects).every((at) => Number.isFinite(at)),
   );
   return valid ? (value as RecentSnapshot) : {};
-}
-
-/** The new object of every ref; undefined when there are none, or one is unknown or a deletion (always news). */
-function newObjects(announcement: Announcement): string[] | undefined {
-  const { refs } = announcement;
-  if (refs.length === 0) return undefined;
-  const shas: string[] = [];
-  for (const ref of refs) {
-    if (ref.new === undefined || /^0+$/.test(ref.new)) return undefined;
-    shas.push(ref.new);
-  }
-  return shas;
-}
-
-/** Who the presence speaks for and how: the repository (its secret), the remote, the UUIDs, sealed or not. */
-function targetKey(a: Announcement): string {
-  return JSON.stringify([a.repo ?? "", a.remote ?? "", [...a.uuids].sort(), a.sealed === true]);
 }
