@@ -121,6 +121,10 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
       return true;
     }
   };
+  const schedule = (remotes: string[], reason: string, objects: readonly string[] | undefined) => {
+    coverage.requested(objects);
+    scheduler.request(remotes, reason);
+  };
   /** A follow-up whose announced commits the sync before it brought has nothing to do. */
   const coveredAlready = async (objects: string[] | undefined) => {
     if (objects === undefined || !deps.hasObjects) return false;
@@ -142,8 +146,7 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
       log.debug(`nothing to sync for ${reason}: no matching remote`);
       return;
     }
-    coverage.requested(objects);
-    scheduler.request(remotes.map((r) => r.name), reason);
+    schedule(remotes.map((r) => r.name), reason, objects);
   };
   return {
     dir: deps.dir,
@@ -162,10 +165,7 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
     async catchUp(resumed, outageMs) {
       const plan = planCatchUp({ resumed, outageMs, replayWindowMs: deps.replayWindowMs, failing });
       if (plan.sync === "all") await requestSync(undefined, plan.reason);
-      else if (plan.sync === "some") {
-        coverage.requested(undefined);
-        scheduler.request(plan.remotes, plan.reason);
-      }
+      else if (plan.sync === "some") schedule(plan.remotes, plan.reason, undefined);
       else log.info(plan.reason);
     },
     policy: () => loadPolicy({ ...deps, ...(deps.hasObjects ? { hasObjects: goneAware(deps.hasObjects) } : {}) }),
