@@ -174,7 +174,7 @@ describe("the hub's hook", { timeout: 240_000 }, () => {
     expect(syncsIn(b, mark)).toBe(1);
   });
 
-  it("an agent on the hub: A's `git annex sync --content` makes one presence for A's push, one sync in B; B's push-back is news for C only", async () => {
+  it("an agent on the hub: A's `git annex sync --content` makes one presence for A's push, one sync in B, whose own push-back costs it no second sync", async () => {
     const [h, b] = [await listenOn("hub", hubDir), await listenOn("b", cloneB)];
     const since = observer.presences.length;
     const mark = b.lines.length;
