@@ -16,12 +16,13 @@
  * later presences would only make a listener whose sync still runs sync
  * once more.
  *
- * So an entry is redundant when every ref it moves has a known new object
- * (not a deletion) that a presence of the same account (the same audience:
- * the account's other resources and its subscribers) for the same UUIDs
- * carried within the window: one this machine sent, or a signed one it
- * received. A ref moved to an old commit that was not announced lately (a
- * force-push, a branch made at an old commit) is news and goes out, as does
+ * So an entry is redundant when every ref it moves was announced at the
+ * same object (`synced/<branch>` counting as `<branch>`, as git annex sync
+ * merges both) by a presence of the same account (the same audience: the
+ * account's other resources and its subscribers) for the same UUIDs within
+ * the window: one this machine sent, or a signed one it received. A ref
+ * moved to a commit it was not just announced at (a force-push, a branch
+ * made at an old commit) is news and goes out, as does a deletion and
  * anything without SHAs (post-update's ref names).
  */
 import { readFile } from "node:fs/promises";
@@ -31,7 +32,7 @@ import type { Announcement } from "./announcement.js";
 /** Long enough for the pushes of one `git annex sync` over a slow link; short enough that nothing stale is kept. */
 export const RECENT_WINDOW_MS = 30_000;
 /** Bounds the memory of a sender flooded with distinct pushes. */
-const MAX_OBJECTS = 10_000;
+const MAX_UPDATES = 10_000;
 
 /** What a presence announced: the UUIDs, and the refs with their new objects. */
 export type Announced = Pick<Announcement, "uuids" | "refs">;
@@ -39,75 +40,79 @@ export type Announced = Pick<Announcement, "uuids" | "refs">;
 export interface RecentAnnouncements {
   /** A presence of `account` (bare JID) carrying `announced` was acknowledged (or received) at `at`. */
   remember(account: string, announced: Announced, at: number): void;
-  /** Whether a presence of `account` for exactly these UUIDs carried `sha` within the window before `at`. */
-  knows(account: string, uuids: readonly string[], sha: string, at: number): boolean;
-  /** What is still within the window at `at`, to be kept in a file (target key → object → time). */
+  /** Whether a presence of `account` for exactly these UUIDs carried `update` (refUpdateKey) within the window before `at`. */
+  knows(account: string, uuids: readonly string[], update: string, at: number): boolean;
+  /** What is still within the window at `at`, to be kept in a file (target key → ref update → time). */
   snapshot(at: number): RecentSnapshot;
 }
 
 export type RecentSnapshot = Record<string, Record<string, number>>;
 
-/** Whether one of `memories` knows every object `announced` names, for `account` and its UUIDs. */
+/** Whether one of `memories` knows every ref update `announced` makes, for `account` and its UUIDs. */
 export function carriesNothingNew(memories: readonly RecentAnnouncements[], account: string, announced: Announced, at: number): boolean {
-  const shas = newObjects(announced);
-  return shas !== undefined && shas.every((sha) => memories.some((m) => m.knows(account, announced.uuids, sha, at)));
+  const updates = refUpdateKeys(announced);
+  return updates !== undefined && updates.every((update) => memories.some((m) => m.knows(account, announced.uuids, update, at)));
 }
 
 export function createRecentAnnouncements(windowMs = RECENT_WINDOW_MS, saved: RecentSnapshot = {}): RecentAnnouncements {
-  /** Target key → object id → when it was last announced. */
+  /** Target key → ref update (refUpdateKey) → when it was last announced. */
   const seen = new Map<string, Map<string, number>>();
   let size = 0;
-  for (const [key, objects] of Object.entries(saved)) {
-    seen.set(key, new Map(Object.entries(objects).slice(0, MAX_OBJECTS - size)));
+  for (const [key, updates] of Object.entries(saved)) {
+    seen.set(key, new Map(Object.entries(updates).slice(0, MAX_UPDATES - size)));
     size += seen.get(key)!.size;
   }
   const prune = (at: number) => {
-    for (const [key, objects] of seen) {
-      for (const [sha, when] of objects) {
+    for (const [key, known] of seen) {
+      for (const [update, when] of known) {
         if (at - when > windowMs || when > at) {
-          objects.delete(sha);
+          known.delete(update);
           size--;
         }
       }
-      if (objects.size === 0) seen.delete(key);
+      if (known.size === 0) seen.delete(key);
     }
   };
   return {
     remember(account, announced, at) {
-      const shas = newObjects(announced);
-      if (shas === undefined) return;
+      const updates = refUpdateKeys(announced);
+      if (updates === undefined) return;
       // Expired ones are ignored when asked; dropped only when room is needed.
-      if (size + shas.length > MAX_OBJECTS) prune(at);
-      if (size + shas.length > MAX_OBJECTS) return;
+      if (size + updates.length > MAX_UPDATES) prune(at);
+      if (size + updates.length > MAX_UPDATES) return;
       const key = targetKey(account, announced.uuids);
-      const objects = seen.get(key) ?? new Map<string, number>();
-      seen.set(key, objects);
-      for (const sha of shas) {
-        if (!objects.has(sha)) size++;
-        objects.set(sha, at);
+      const known = seen.get(key) ?? new Map<string, number>();
+      seen.set(key, known);
+      for (const update of updates) {
+        if (!known.has(update)) size++;
+        known.set(update, at);
       }
     },
-    knows(account, uuids, sha, at) {
-      const when = seen.get(targetKey(account, uuids))?.get(sha);
+    knows(account, uuids, update, at) {
+      const when = seen.get(targetKey(account, uuids))?.get(update);
       return when !== undefined && when <= at && at - when <= windowMs;
     },
     snapshot(at) {
       prune(at);
-      return Object.fromEntries([...seen].map(([key, objects]) => [key, Object.fromEntries(objects)]));
+      return Object.fromEntries([...seen].map(([key, known]) => [key, Object.fromEntries(known)]));
     },
   };
 }
 
-/** The new object of every ref; undefined when there are none, or one is unknown or a deletion (always news). */
-function newObjects(announced: Announced): string[] | undefined {
+/**
+ * Each ref with its new object, `refs/heads/synced/<branch>` as
+ * `refs/heads/<branch>`; undefined when there are none, or one has no
+ * object or is a deletion (always news).
+ */
+function refUpdateKeys(announced: Announced): string[] | undefined {
   const { refs } = announced;
   if (refs.length === 0) return undefined;
-  const shas: string[] = [];
+  const keys: string[] = [];
   for (const ref of refs) {
     if (ref.new === undefined || /^0+$/.test(ref.new)) return undefined;
-    shas.push(ref.new);
+    keys.push(`${ref.ref.replace(/^refs\/heads\/synced\//, "refs/heads/")} ${ref.new}`);
   }
-  return shas;
+  return keys;
 }
 
 /** Who hears the presence (the account's audience) and whom it speaks for (the UUIDs). */
@@ -141,7 +146,7 @@ export function parseRecentSnapshot(text: string): RecentSnapshot {
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
   const valid = Object.values(value).every(
-    (objects) => typeof objects === "object" && objects !== null && !Array.isArray(objects) && Object.values(objects).every((at) => Number.isFinite(at)),
+    (updates) => typeof updates === "object" && updates !== null && !Array.isArray(updates) && Object.values(updates).every((at) => Number.isFinite(at)),
   );
   return valid ? (value as RecentSnapshot) : {};
 }

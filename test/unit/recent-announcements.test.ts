@@ -33,12 +33,18 @@ describe("recent announcements", () => {
     expect(isNews(branchPush, 1500)).toBe(false);
   });
 
-  it("a ref moved to an old commit that was not announced lately is news, alone or beside known ones", () => {
+  it("a ref moved to an old commit is news, alone or beside known ones — even to a commit just announced as another ref", () => {
     const recent = createRecentAnnouncements(30_000);
     recent.remember(ALICE, syncPush, 1000);
     const isNews = fresh(recent);
     expect(isNews(announce([["refs/heads/side", OLD]]), 1100)).toBe(true);
     expect(isNews(announce([["refs/heads/main", MAIN], ["refs/heads/side", OLD]]), 1100)).toBe(true);
+    // A new branch, or a force-push, at the commit main was just announced at.
+    expect(isNews(announce([["refs/heads/feature", MAIN]]), 1100)).toBe(true);
+    expect(isNews(announce([["refs/heads/main", OLD]]), 1100)).toBe(true);
+    // synced/<branch> and <branch> are one ref to git annex sync, not to other prefixes.
+    expect(isNews(announce([["refs/heads/synced/main", MAIN]]), 1100)).toBe(false);
+    expect(isNews(announce([["refs/tags/synced/main", MAIN]]), 1100)).toBe(true);
   });
 
   it("after the window everything is news again", () => {
