@@ -119,10 +119,10 @@ async function sendBatches(queue: Queue, session: XmppSession, account: Account,
 }
 
 /**
- * Entries whose every commit a presence of this account carried moments
- * ago (the later pushes of one `git annex sync`, a listener's push-back of
- * what it was told) were delivered by it: they leave the queue, and the
- * rest is returned.
+ * Entries whose every ref a presence of this account announced at that
+ * commit moments ago (the later pushes of one `git annex sync`, a
+ * listener's push-back of what it was told) were delivered by it: they
+ * leave the queue, and the rest is returned.
  */
 async function dropRedundant(queue: Queue, account: Account, pending: PendingAnnouncement[], options: SendOptions): Promise<PendingAnnouncement[]> {
   const memories = options.heard ? [options.recent, options.heard] : [options.recent];
@@ -131,7 +131,7 @@ async function dropRedundant(queue: Queue, account: Account, pending: PendingAnn
   if (redundant.length === 0) return pending;
   await queue.remove(redundant.map((p) => p.name));
   for (const { announcement } of redundant) {
-    (options.quiet ? options.log.debug : options.log.info)(`nothing new in a queued push ${describe(announcement)}: its commits were announced moments ago`);
+    (options.quiet ? options.log.debug : options.log.info)(`nothing new in a queued push ${describe(announcement)}: its refs were announced at these commits moments ago`);
   }
   return pending.filter((p) => !redundant.includes(p));
 }

@@ -220,19 +220,32 @@ describe("the hub's hook", { timeout: 240_000 }, () => {
     }
   });
 
-  it("a ref moved to an old commit is still announced, alone or beside a new commit, and merged", async () => {
+  it("a ref moved to an old commit is still announced, alone or beside a new commit, and merged; so is a new branch at a commit just announced", async () => {
     const [h, b] = [await listenOn("hub", hubDir), await listenOn("b", cloneB)];
-    const old = await headOf("a", cloneA, "HEAD~4");
+    const older = await commitIn("a", cloneA, "old-1.txt");
+    const old = await commitIn("a", cloneA, "old-2.txt");
+    await gitIn("a", cloneA, ["push", "--quiet", "origin", "HEAD"]);
+    await fx.merged(cloneB, old, 60_000);
+    await waitForQuiet([h, b], { quietMs: 2000, timeoutMs: 60_000 });
+    const sideAt = (sha: string) => (p: ObservedPresence) =>
+      p.from === h.jid && new RegExp(`<ref [^>]*refs/heads/side[^>]*${sha}|<ref [^>]*${sha}[^>]*refs/heads/side`).test(p.xml);
+
+    // side, never announced, at the commit main was announced at moments ago.
     let since = observer.presences.length;
     await gitIn("a", cloneA, ["push", "--quiet", "origin", `+${old}:refs/heads/side`]);
-    await observer.waitFor((p) => p.from === h.jid && carrying(old)(p), 30_000, { since, what: "the announcement of side at an old commit" });
+    await observer.waitFor(sideAt(old), 30_000, { since, what: "the announcement of side at an old commit" });
 
+    // A new commit, and side forced back to an older one, in one push (git-annex's notifier loses these).
     since = observer.presences.length;
     const commit = await commitIn("a", cloneA, "with-old-ref.txt");
-    const older = await headOf("a", cloneA, "HEAD~6");
     await gitIn("a", cloneA, ["push", "--quiet", "origin", "HEAD", `+${older}:refs/heads/side`]);
     await fx.merged(cloneB, commit, 60_000);
     const seen = await observer.waitFor((p) => p.from === h.jid && carrying(commit)(p), 30_000, { since, what: "the announcement of the push" });
-    expect(seen.xml).toContain(older);
+    expect(sideAt(older)(seen)).toBe(true);
+
+    // A new branch at the commit main was just announced at is a new ref: announced too.
+    since = observer.presences.length;
+    await gitIn("a", cloneA, ["push", "--quiet", "origin", `${commit}:refs/heads/feature`]);
+    await observer.waitFor((p) => p.from === h.jid && p.xml.includes("refs/heads/feature"), 30_000, { since, what: "the announcement of a new branch" });
   });
 });
