@@ -16,6 +16,7 @@ import { runCli, startDaemon, type Daemon } from "../support/cli.js";
 import { startLoopFixture, waitForQuiet, type LoopFixture } from "../support/loop-fixture.js";
 import { observePresences, type ObservedPresence, type PresenceObserver } from "../support/slixmpp.js";
 import { startSshd, type Machine, type Sshd } from "../support/sshd.js";
+import { waitFor } from "../support/wait.js";
 
 const PASSWORDS = { alice: "alice-pw", bob: "bob-pw" };
 /** Holds the later pushes of a `git annex sync` (those that move no synced/ branch). */
@@ -182,11 +183,14 @@ describe("the hub's hook", { timeout: 240_000 }, () => {
     await gitIn("a", cloneA, ["annex", "sync", "--quiet", "--content"]);
     const annexOfA = await headOf("a", cloneA, "refs/heads/git-annex");
     await fx.merged(cloneB, commit, 60_000);
-    // B got the content from the hub and pushed back where it is now (its git-annex branch).
-    await gitIn("b", cloneB, ["annex", "find", "--in", "here", "--", "hub-agent.txt"]).then((r) => expect(r.stdout).toBe("hub-agent.txt"));
+    // B gets the content from the hub (after the merge) and pushes back where it is now (its git-annex branch).
+    const hasContent = async () => (await gitIn("b", cloneB, ["annex", "find", "--in", "here", "--", "hub-agent.txt"])).stdout === "hub-agent.txt";
+    await waitFor(hasContent, { timeoutMs: 60_000, what: "B to get the content" });
     await waitForQuiet([h, b], { quietMs: 4000, timeoutMs: 90_000 });
     expect(pushesOf(since, (p) => p.from === h.jid && carrying(commit)(p))).toHaveLength(1);
     expect(pushesOf(since, (p) => p.from === h.jid && carrying(annexOfA)(p))).toHaveLength(1);
+    // The hub announced B's push-back (where the content is now is news for other clones).
+    expect(pushesOf(since, (p) => p.from === h.jid && !carrying(commit)(p)).length).toBeGreaterThanOrEqual(1);
     // B's own push-back, announced by the hub, cost B no second sync.
     expect(syncsIn(b, mark)).toBe(1);
   });
