@@ -18,6 +18,7 @@ import { prefixedLogger, type Logger } from "../log.js";
 import { agentStatusFile, statePaths } from "../state/paths.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { openQueue } from "../announce/queue.js";
+import { createRecentAnnouncements } from "../announce/recent.js";
 import { createLimiter } from "./limit.js";
 import { watchOwnPushes, type OwnPushWatcher } from "./own-pushes.js";
 import type { RepositoryService } from "./repository.js";
@@ -58,6 +59,8 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   const failures: Error[] = [];
   const services = createServices(options, status, (repo, reason) => drop(repo, reason));
   let courier: QueueCourier | undefined;
+  // What the account's other machines announced lately: this machine's push-back of it is no news (announce/recent.ts).
+  const heard = createRecentAnnouncements();
 
   const startAccount = (key: string, entry: AccountEntry) => {
     const config = entry.repos[0]!.config;
@@ -80,6 +83,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
         },
         probe: { idleMs: config.idleProbeMs, timeoutMs: config.probeTimeoutMs },
         backoff: { baseMs: 500, capMs: config.reconnectMaxMs },
+        onHeard: (account, announced) => heard.remember(account, announced, Date.now()),
         onState: (state, detail = {}) => status.session(key, state, { server: serverOf(config, key), ...detail }),
         onOnline: async (session) => {
           live.set(key, session);
@@ -119,6 +123,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
     log,
     serves: (key) => accounts.has(key),
     liveSession: (key) => live.get(key),
+    heard,
     onSent: (announcement) => routeOwnAnnouncement(announcement, services.all(), status, log),
     onRound: (waiting, holding) => status.queue(waiting, holding),
   });

@@ -8,6 +8,7 @@
  */
 import type { Logger } from "../log.js";
 import { planCatchUp } from "./catch-up.js";
+import { createSyncCoverage } from "./follow-up.js";
 import { createSyncScheduler } from "./scheduler.js";
 import { createNonceMemory, type NonceMemory } from "./nonces.js";
 import type { AnnouncementPolicy } from "./stanzas.js";
@@ -51,7 +52,8 @@ export interface RepositoryService {
   readonly dir: string;
   readonly log: Logger;
   readonly nonces: NonceMemory;
-  requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
+  /** `objects`: the announced commits that are not here yet (a follow-up looks again: follow-up.ts). */
+  requestSync(uuids: readonly string[] | undefined, reason: string, objects?: readonly string[]): Promise<void>;
   /** Told by the stanza handler: an announcement acted on, one refused. */
   onReceived(from: string): void;
   onRefused(from: string, reason: string): void;
@@ -75,6 +77,7 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
   const { log } = deps;
   const failing = new Set<string>();
   let gone = false;
+  const coverage = createSyncCoverage();
   const scheduler = createSyncScheduler<string>({
     debounceMs: deps.debounceMs,
     onError: (error) => log.error(`sync failed: ${(error as Error).message}`),
@@ -83,12 +86,17 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
   const runSync = async (remotes: Set<string>, reasons: string[]) => {
     if (gone) return;
     const names = [...remotes].sort();
+    if (await coveredAlready(coverage.starting())) {
+      log.info(`skipped sync: ${names.join(" ")} (${summarize(reasons)}): the previous sync brought every announced commit`);
+      return;
+    }
     const started = Date.now();
     log.info(`sync started: ${names.join(" ")} (${summarize(reasons)})`);
     deps.status?.syncStarted(deps.dir, names, summarize(reasons));
     for (const name of names) failing.add(name);
     try {
       await deps.sync(names, deps.signal);
+      coverage.succeeded();
       for (const name of names) failing.delete(name);
     } catch (error) {
       deps.status?.syncEnded(deps.dir, names, Date.now() - started, (error as Error).message);
@@ -113,7 +121,19 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
       return true;
     }
   };
-  const requestSync = async (uuids: readonly string[] | undefined, reason: string) => {
+  const schedule = (remotes: string[], reason: string, objects: readonly string[] | undefined) => {
+    coverage.requested(objects);
+    scheduler.request(remotes, reason);
+  };
+  /** A follow-up whose announced commits the sync before it brought has nothing to do. */
+  const coveredAlready = async (objects: string[] | undefined) => {
+    if (objects === undefined || !deps.hasObjects) return false;
+    return goneAware(deps.hasObjects)(objects).catch((error: Error) => {
+      log.debug(`cannot look for the announced commits (${error.message}): syncing`);
+      return false;
+    });
+  };
+  const requestSync = async (uuids: readonly string[] | undefined, reason: string, objects?: readonly string[]) => {
     if (gone) return;
     let remotes: RemoteRef[];
     try {
@@ -126,7 +146,7 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
       log.debug(`nothing to sync for ${reason}: no matching remote`);
       return;
     }
-    scheduler.request(remotes.map((r) => r.name), reason);
+    schedule(remotes.map((r) => r.name), reason, objects);
   };
   return {
     dir: deps.dir,
@@ -140,12 +160,12 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
         log.debug(`${reason}: every announced commit is already here`);
         return;
       }
-      await requestSync(uuids, reason);
+      await requestSync(uuids, reason, newShas);
     },
     async catchUp(resumed, outageMs) {
       const plan = planCatchUp({ resumed, outageMs, replayWindowMs: deps.replayWindowMs, failing });
       if (plan.sync === "all") await requestSync(undefined, plan.reason);
-      else if (plan.sync === "some") scheduler.request(plan.remotes, plan.reason);
+      else if (plan.sync === "some") schedule(plan.remotes, plan.reason, undefined);
       else log.info(plan.reason);
     },
     policy: () => loadPolicy({ ...deps, ...(deps.hasObjects ? { hasObjects: goneAware(deps.hasObjects) } : {}) }),

@@ -18,6 +18,7 @@ import type { RepositoryService } from "./repository.js";
 import type { SessionState } from "./status.js";
 import { createIntake, type Intake, type IntakeLimits } from "./intake.js";
 import { handleStanza, type PushContext } from "./stanzas.js";
+import type { Announced } from "../announce/recent.js";
 import { createWakeRouter } from "./wake.js";
 
 export interface ListenerDeps {
@@ -41,6 +42,8 @@ export interface ListenerDeps {
   startTimeoutMs?: number;
   /** Rates and bounds on the work that received stanzas cause (intake.ts defaults). */
   intakeLimits?: Partial<IntakeLimits>;
+  /** A signed announcement from `account` was accepted: what it carried is no news when this machine pushes it back (announce/recent.ts). */
+  onHeard?(account: string, announced: Announced): void;
   /** Each change of the session's state, for the agent's status. */
   onState?(state: SessionState, detail?: { error?: string; streamManagement?: { enabled: boolean; resumable: boolean; resumed: boolean } }): void;
 }
@@ -144,8 +147,9 @@ type OnlineDeps = ListenerDeps & {
   routeWake(handler: (reason: string) => void): () => void;
 };
 
-async function pushContextOf(repo: RepositoryService): Promise<PushContext> {
+async function pushContextOf(repo: RepositoryService, onHeard: ListenerDeps["onHeard"]): Promise<PushContext> {
   return {
+    ...(onHeard ? { onHeard } : {}),
     dir: repo.dir,
     log: repo.log,
     policy: await repo.policy(),
@@ -198,7 +202,7 @@ async function stayConnected(session: XmppSession, fullJid: string, deps: Online
     }
     const added = current.filter((service) => !contexts.has(service));
     for (const service of added) {
-      const context = await pushContextOf(service);
+      const context = await pushContextOf(service, deps.onHeard);
       contexts.set(service, context);
       repositories.push(context);
     }

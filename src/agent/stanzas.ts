@@ -18,6 +18,7 @@ import { bareJid } from "../config/schema.js";
 import { describePresence, judgeSender } from "./accept.js";
 import type { Intake } from "./intake.js";
 import type { NonceMemory } from "./nonces.js";
+import type { Announced } from "../announce/recent.js";
 
 export interface AnnouncementPolicy {
   /** The secrets this repository holds, one per hub that has one (services/secret.ts). */
@@ -38,10 +39,13 @@ export interface PushContext {
   log: Logger;
   policy: AnnouncementPolicy;
   nonces: NonceMemory;
-  requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
+  /** `objects`: the announced commits (from a signed or trusted refs element), for a follow-up to look for again. */
+  requestSync(uuids: readonly string[] | undefined, reason: string, objects?: readonly string[]): Promise<void>;
   /** An announcement acted on, and one refused with the reason (the agent's status counts them). */
   onReceived?(from: string): void;
   onRefused?(from: string, reason: string): void;
+  /** A signed announcement from `account` (bare JID) was accepted: the objects its refs name (session-loop.ts). */
+  onHeard?(account: string, announced: Announced): void;
 }
 
 /** The session's view: who we are and trust, its intake; a push goes to every repository served on it. */
@@ -60,6 +64,8 @@ interface AcceptedPush {
   uuids: string[];
   ext: PushExtension | undefined;
   sealed: boolean;
+  /** Its MAC verified with one of the secrets: its refs are the hub's own word. */
+  signed: boolean;
 }
 
 export async function handleStanza(stanza: XmlElement, ctx: StanzaContext): Promise<void> {
@@ -109,6 +115,7 @@ export async function handlePush(
     if (admitted) repo.onRefused?.(from, accepted.refused);
     return;
   }
+  if (accepted.signed && accepted.ext) repo.onHeard?.(bareJid(from), { uuids: accepted.uuids, refs: accepted.ext.refs.map((r) => ({ ref: r.name, new: r.new })) });
   if (!admitted) {
     intake.missed(bareJid(from), accepted.uuids);
     return;
@@ -133,7 +140,7 @@ async function actOn(push: AcceptedPush, ctx: PushContext, from: string): Promis
     ctx.log.info(`skipped sync for the push from ${from}: every announced commit is already here`);
     return;
   }
-  await ctx.requestSync(push.uuids, `push from ${from}`);
+  await ctx.requestSync(push.uuids, `push from ${from}`, push.ext ? announcedObjects(push.ext) : undefined);
 }
 
 /** Why a push was refused (logged at debug level, counted by the agent's status). */
@@ -150,7 +157,7 @@ async function acceptPush(members: string[], extensions: XmlElement[], ctx: Push
     // is left is a plain git-annex push, taken only where unsigned ones are.
     if (!policy.acceptUnsigned) return { refused: `${parsed.reason}, and unsigned announcements are not accepted` };
     log.debug(`push from ${from} taken as a plain one: ${parsed.reason}`);
-    return { uuids: members, ext: undefined, sealed: false };
+    return { uuids: members, ext: undefined, sealed: false, signed: false };
   }
   const judged = judgeAuthenticity(members, parsed, { keys: policy.keys, now: policy.now(), windowMs: policy.windowMs });
   if ("rejected" in judged) return { refused: judged.rejected };
@@ -159,7 +166,7 @@ async function acceptPush(members: string[], extensions: XmlElement[], ctx: Push
   // Accepted as a plain git-annex push: with a secret at hand, unsigned refs
   // must not decide to skip a fetch (forged SHAs could hide a real push).
   // Never unsealed: its members could be replayed by anyone who saw them.
-  return { uuids: members, ext: policy.keys.length === 0 ? parsed : undefined, sealed: false };
+  return { uuids: members, ext: policy.keys.length === 0 ? parsed : undefined, sealed: false, signed: false };
 }
 
 /** A push whose MAC `key` verified: fresh nonce, and only the UUIDs that key speaks for. */
@@ -170,15 +177,19 @@ async function acceptSigned(members: string[], ext: PushExtension, key: Announce
     ctx.log.debug(`push from ${from}: ${foreign.length} member(s) that the secret which signed it does not speak for, ignored`);
   }
   if (uuids.length === 0) return { refused: "it names none of the remotes the secret that signed it speaks for" };
-  return { uuids, ext, sealed };
+  return { uuids, ext, sealed, signed: true };
 }
 
 /** True when every announced ref's new object is already in the repository: nothing to fetch. */
 async function alreadyHave(ext: PushExtension, policy: AnnouncementPolicy): Promise<boolean> {
   if (!policy.hasObjects || ext.refs.length === 0) return false;
+  const wanted = announcedObjects(ext);
+  return wanted !== undefined && (wanted.length === 0 || policy.hasObjects(wanted));
+}
+
+/** The objects the announced refs point to; undefined when one is not given. A deleted ref (all zeros) needs nothing fetched. */
+function announcedObjects(ext: PushExtension): string[] | undefined {
   const shas = ext.refs.map((r) => r.new);
-  if (shas.some((s) => s === undefined)) return false;
-  // A deleted ref (all zeros) needs nothing fetched.
-  const wanted = (shas as string[]).filter((s) => !/^0+$/.test(s));
-  return wanted.length === 0 || policy.hasObjects(wanted);
+  if (shas.some((s) => s === undefined)) return undefined;
+  return (shas as string[]).filter((s) => !/^0+$/.test(s));
 }

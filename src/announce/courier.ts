@@ -18,6 +18,7 @@ import type { Announcement } from "./announcement.js";
 import { deliverQueue } from "./deliver.js";
 import { migrateOldSpool } from "./spool-migration.js";
 import { openQueue } from "./queue.js";
+import type { RecentAnnouncements } from "./recent.js";
 import { createSessionPool } from "./sender.js";
 import { spawnDetachedCli } from "../services/background.js";
 
@@ -29,6 +30,8 @@ export interface CourierOptions {
   /** Whether the agent has a session (online or not) for this account: its entries wait for it. */
   serves(account: string): boolean;
   onSent?(announcement: Announcement): void;
+  /** Signed announcements this agent received moments ago (recent.ts): an entry with nothing beyond them costs no presence. */
+  heard?: RecentAnnouncements;
   /** After each round: what still waits in the queue, and whether this agent holds it. */
   onRound?(waiting: number, holding: boolean): void;
   /**
@@ -91,6 +94,7 @@ export async function startQueueCourier(options: CourierOptions): Promise<QueueC
         env: options.env,
         log,
         warned,
+        ...(options.heard ? { heard: options.heard } : {}),
         onSent: options.onSent,
         sessions: async (account) => (options.serves(account.key) ? options.liveSession(account.key) : others.get(account)),
       });

@@ -19,6 +19,8 @@ import type { Announcement } from "./announcement.js";
 import { planDelivery, type PendingAnnouncement } from "./batches.js";
 import type { Queue, QueuedEntry } from "./queue.js";
 import { NoRemoteUuidError, resolvePushTarget, unsignedPushWarning } from "./push-target.js";
+import { carriesNothingNew, loadRecentAnnouncements, saveRecentAnnouncements, type RecentAnnouncements } from "./recent.js";
+import { statePaths } from "../state/paths.js";
 import { deliverAnnouncement } from "./send.js";
 
 export interface Account {
@@ -41,6 +43,8 @@ export interface DeliverOptions {
   quiet?: boolean;
   /** Messages already warned about in an earlier round (the agent's rescans): logged at debug level now. */
   warned?: Set<string>;
+  /** Signed announcements the agent received moments ago: what they carried is no news from here either (recent.ts). */
+  heard?: RecentAnnouncements;
 }
 
 export interface DeliveryReport {
@@ -53,9 +57,14 @@ export interface DeliveryReport {
   errors: Error[];
 }
 
+/** The caller holds the queue lock (courier.ts, sender.ts). */
 export async function deliverQueue(queue: Queue, options: DeliverOptions): Promise<DeliveryReport> {
   const { log } = options;
   const items = await queue.readAll((name, reason) => log.warn(`queue: set aside ${name} (${reason}); it will not be sent`));
+  if (items.length === 0) return { entries: 0, presences: 0, pending: 0, errors: [] };
+  // What this machine's senders announced moments ago: kept in a file, since a detached sender lives for one push.
+  const recentFile = statePaths(options.env).recentAnnouncements;
+  const recent = await loadRecentAnnouncements(recentFile);
   const report: DeliveryReport = { entries: 0, presences: 0, pending: 0, errors: [] };
   const failed = (error: Error, message: string) => {
     if (!report.errors.some((e) => e.message === error.message)) report.errors.push(error);
@@ -75,17 +84,22 @@ export async function deliverQueue(queue: Queue, options: DeliverOptions): Promi
       report.pending += pending.length;
       continue;
     }
-    const sent = await sendBatches(queue, session, account, pending, { ...options, failed });
+    const sent = await sendBatches(queue, session, account, pending, { ...options, failed, recent });
     report.entries += sent.entries;
     report.presences += sent.presences;
     report.pending += pending.length - sent.entries;
   }
+  if (report.presences > 0) await saveRecentAnnouncements(recentFile, recent, Date.now()).catch((error: Error) => log.debug(`cannot keep what was announced: ${error.message}`));
   return report;
 }
 
-async function sendBatches(queue: Queue, session: XmppSession, account: Account, pending: PendingAnnouncement[], options: DeliverOptions & { failed: Failed }) {
+type SendOptions = DeliverOptions & { failed: Failed; recent: RecentAnnouncements };
+
+async function sendBatches(queue: Queue, session: XmppSession, account: Account, pending: PendingAnnouncement[], options: SendOptions) {
   const result = { entries: 0, presences: 0 };
-  for (const batch of planDelivery(pending)) {
+  const fresh = await dropRedundant(queue, account, pending, options);
+  result.entries += pending.length - fresh.length;
+  for (const batch of planDelivery(fresh)) {
     try {
       await deliverAnnouncement(session, batch.announcement, { ackTimeoutMs: account.config.timeoutMs, sealed: account.config.sealed, log: options.log });
     } catch (error) {
@@ -95,12 +109,31 @@ async function sendBatches(queue: Queue, session: XmppSession, account: Account,
       continue;
     }
     await queue.remove(batch.names);
+    options.recent.remember(account.key, batch.announcement, Date.now());
     options.onSent?.(batch.announcement);
     result.entries += batch.names.length;
     result.presences += 1;
     (options.quiet ? options.log.debug : options.log.info)(`announced ${describe(batch.announcement)} as ${account.key} (${batch.names.length} queued push(es))`);
   }
   return result;
+}
+
+/**
+ * Entries whose every ref a presence of this account announced at that
+ * commit moments ago (the later pushes of one `git annex sync`, a
+ * listener's push-back of what it was told) were delivered by it: they
+ * leave the queue, and the rest is returned.
+ */
+async function dropRedundant(queue: Queue, account: Account, pending: PendingAnnouncement[], options: SendOptions): Promise<PendingAnnouncement[]> {
+  const memories = options.heard ? [options.recent, options.heard] : [options.recent];
+  const now = Date.now();
+  const redundant = pending.filter((p) => carriesNothingNew(memories, account.key, p.announcement, now));
+  if (redundant.length === 0) return pending;
+  await queue.remove(redundant.map((p) => p.name));
+  for (const { announcement } of redundant) {
+    (options.quiet ? options.log.debug : options.log.info)(`nothing new in a queued push ${describe(announcement)}: its refs were announced at these commits moments ago`);
+  }
+  return pending.filter((p) => !redundant.includes(p));
 }
 
 /** Whether `message` was logged at warning level before (then it goes to debug); remembers it. */

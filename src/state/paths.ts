@@ -21,6 +21,8 @@ export interface StatePaths {
   logs: string;
   agentLog: string;
   senderLog: string;
+  /** What whoever sends the queue announced moments ago (announce/recent.ts); read and written under queueLock. */
+  recentAnnouncements: string;
   scramCache: string;
   /**
    * ssh ControlMaster sockets of the agent's fetches (src/sync/ssh-cache.ts):
@@ -41,6 +43,7 @@ export function statePaths(env: NodeJS.ProcessEnv): StatePaths {
     logs,
     agentLog: join(logs, "agent.log"),
     senderLog: join(logs, "sender.log"),
+    recentAnnouncements: join(dir, "recent-announcements.json"),
     scramCache: scramCachePath(dir),
     sshSockets: env.XDG_RUNTIME_DIR && isAbsolute(env.XDG_RUNTIME_DIR) ? join(env.XDG_RUNTIME_DIR, "git-annex-xmpp", "ssh") : join(dir, "ssh"),
   };

@@ -183,4 +183,31 @@ describe("sealed mode (DESIGN.md §2.2)", () => {
     await ctx.intake.idle();
     expect(requested).toEqual([[sealUuid(SECRET, NONCE, UUID), sealUuid(SECRET, NONCE, OTHER)]]);
   });
+
+  it("what a signed push carried is heard for its account (a push-back of it is no news); an unsigned one's is not", async () => {
+    const heard: Array<[string, unknown]> = [];
+    const objects: Array<readonly string[] | undefined> = [];
+    const log = createLogger({ level: "warn", write: () => undefined });
+    const requestSync = async (_uuids: readonly string[] | undefined, _reason: string, announced?: readonly string[]) => void objects.push(announced);
+    const ctx = (acceptUnsigned: boolean, keys: AnnounceKey[]): StanzaContext => ({
+      ...listenerCtx([], acceptUnsigned, keys),
+      intake: createIntake({ log, requestSync }),
+      repositories: [{
+        dir: "/repo", log, policy: { keys, acceptUnsigned, windowMs: 60_000, now: () => NOW }, nonces: createNonceMemory(60_000), requestSync,
+        onHeard: (account, announced) => void heard.push([account, announced]),
+      }],
+    });
+    const signed = ctx(false, [KEY]);
+    await handleStanza(received(encodeAnnouncement(announcement, { secret: SECRET, now: NOW, nonce: "heard-nonce" })), signed);
+    await signed.intake.idle();
+    expect(heard).toEqual([["alice@localhost", { uuids: [UUID], refs: [{ ref: "refs/heads/main", new: SHA1 }, { ref: "refs/heads/git-annex", new: SHA2 }] }]]);
+    // The sync it asks for names the announced objects, for a follow-up to look for (agent/follow-up.ts).
+    expect(objects).toEqual([[SHA1, SHA2]]);
+
+    const unsigned = ctx(true, []);
+    await handleStanza(received(encodeAnnouncement(announcement, { now: NOW, nonce: "plain-nonce" })), unsigned);
+    await unsigned.intake.idle();
+    expect(heard).toHaveLength(1);
+    expect(objects).toHaveLength(2);
+  });
 });
