@@ -68,7 +68,10 @@ function isHookSender(argv: string[]): boolean {
 
 async function runHookSender(signal: AbortSignal): Promise<void> {
   const { run } = await import("./commands/flush.js");
-  await run(contextFrom({}, signal, false, statePaths(process.env).senderLog), { background: true });
+  // The hook's trace switch traces the sender too: its debug log, each line timed.
+  const ctx = contextFrom({ verbose: process.env.GIT_ANNEX_XMPP_TRACE === "1" }, signal, false, statePaths(process.env).senderLog);
+  ctx.log.debug(`sender: modules loaded ${Math.round(performance.now())} ms after node started`);
+  await run(ctx, { background: true });
 }
 
 /** Runs one command line; resolves with the exit code. */

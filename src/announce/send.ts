@@ -39,6 +39,7 @@ export async function deliverAnnouncement(session: XmppSession, announcement: An
   // it answers a ping sent after the presence, it has processed (and fanned
   // out) the presence.
   await session.ping(options.ackTimeoutMs);
+  options.log?.debug("xmpp: the server acknowledged the presence");
 }
 
 /**

@@ -126,6 +126,7 @@ export function createXmppSession(options: SessionOptions): XmppSession {
   streamFeatures.use("starttls", "urn:ietf:params:xml:ns:xmpp-tls", async ({ entity: e }) => {
     if (e.isSecure()) return;
     await negotiateStartTls(e, settings);
+    log.debug("xmpp: TLS established");
   });
   // RFC 5802 §5: the server proves it knows the credentials in <success/>;
   // xmpp.js ignores that proof, so check it here (it is all that stands
@@ -169,6 +170,9 @@ export function createXmppSession(options: SessionOptions): XmppSession {
   entity.on("element", () => {
     lastInboundAt = Date.now();
   });
+  // Each step of the login with its time in a debug log (GIT_ANNEX_XMPP_TRACE=1 for the hook's sender).
+  entity.on("status", (status: string) => log.debug(`xmpp: ${status}`));
+  entity.on("nonza", (element: Element) => log.debug(`xmpp: in <${element.name}>`));
   entity.on("error", (error: unknown) => {
     lastError = error;
     log.debug(`xmpp: error ${(error as Error).message}`);
