@@ -21,6 +21,14 @@ export interface TlsSettings {
   keepAliveMs?: number;
 }
 
+/** What this file uses of @xmpp/tls's socket wrapper (typed `any` in src/types/xmpp.d.ts). */
+export interface XmppTlsSocket {
+  /** The TLS socket it wraps. */
+  socket: unknown;
+  /** Emitted once the handshake is done (after a 1 ms pause for TLS 1.3: xmpp.js #889). */
+  once(event: "connect", listener: () => void): unknown;
+}
+
 const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
 const NS_STREAMS = "http://etherx.jabber.org/streams";
 
@@ -60,6 +68,7 @@ export function createTransport(mode: "starttls" | "direct", settings: TlsSettin
       this._attachSocket(tls.connect({ ...params, ...tlsOptions(settings), ALPNProtocols: ["xmpp-client"] }));
       this.socket.setNoDelay(true);
       if (settings.keepAliveMs) this.socket.setKeepAlive(true, settings.keepAliveMs);
+      answerSessionTickets(this as unknown as XmppTlsSocket);
     }
   }
   class DirectTlsTransport extends ConnectionTCP {
@@ -90,9 +99,40 @@ export async function negotiateStartTls(entity: Client, settings: TlsSettings): 
     socket.on("error", reject);
   });
   socket.connect({ socket: entity.socket, ...tlsOptions(settings) });
+  answerSessionTickets(socket);
   await done;
   entity._attachSocket(socket);
   await entity.restart();
+}
+
+/**
+ * A TLS 1.3 server sends its session tickets after the handshake (RFC 8446
+ * §4.6.1), OpenSSL two of them, each in a segment of its own. A server
+ * with Nagle's algorithm on (prosody's default) holds the second, and its
+ * answer to our stream header behind it, until our delayed ACK of the first
+ * (40 ms on Linux): that wait was a fifth of the hook's sender's login. A
+ * whitespace keepalive (RFC 6120 §4.6.1) sent when a ticket arrives carries
+ * that ACK at once. Only after the socket's "connect", once our stream
+ * header is written (xmpp.js writes it in the same turn): whitespace may not
+ * come before an XML declaration. Sent a turn later: a write from within
+ * the ticket's own callback leaves only with the next read.
+ */
+export function answerSessionTickets(socket: XmppTlsSocket): void {
+  const tlsSocket = socket.socket as tls.TLSSocket;
+  let headerWritten = false;
+  let unanswered = false;
+  const answer = () =>
+    setImmediate(() => {
+      if (socket.socket === tlsSocket && tlsSocket.writable) tlsSocket.write(" ");
+    });
+  tlsSocket.on("session", () => {
+    if (headerWritten) answer();
+    else unanswered = true;
+  });
+  socket.once("connect", () => {
+    headerWritten = true;
+    if (unanswered) answer();
+  });
 }
 
 /**
