@@ -34,11 +34,10 @@ export async function deliverAnnouncement(session: XmppSession, announcement: An
         : announcement.repo ? `git-annex-xmpp install-hooks --repo ${announcement.repo} recreates it (clones then fetch it anew)` : "restore the repository's secret",
     );
   }
-  await session.send(encodeAnnouncement(announcement, { secret, sealed }));
   // RFC 6120 §10.1: a server handles one stream's stanzas in order, so once
   // it answers a ping sent after the presence, it has processed (and fanned
   // out) the presence.
-  await session.ping(options.ackTimeoutMs);
+  await session.sendAcknowledged(encodeAnnouncement(announcement, { secret, sealed }), options.ackTimeoutMs);
   options.log?.debug("xmpp: the server acknowledged the presence");
 }
 
