@@ -6,7 +6,8 @@
  * entry for a bare hub (as hooks/notify-block.sh does) and times:
  *
  *   node -e 0                             starting node at all
- *   load the sender's modules             dist/announce/sender.js imported, nothing run
+ *   load the sender's modules             dist/announce/sender.js imported, nothing run (not bundled)
+ *   load the hook's sender                dist/hook-sender.js, what cli.js loads for it (bundled by npm run build)
  *   load the full command line            dist/main.js + yargs, as any other command
  *   flush --background, empty queue       start, lock, look, exit
  *   flush --background, one entry         start, log in, presence, ack, log out
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
   const rows: Array<[string, () => Promise<number>]> = [
     ["node -e 0", () => timed(["-e", "0"])],
     ["load the sender's modules", () => timed(["--input-type=module", "-e", `await import(${JSON.stringify(join(dist, "announce", "sender.js"))})`])],
+    ["load the hook's sender (bundled)", () => timed(["--input-type=module", "-e", `await import(${JSON.stringify(join(dist, "hook-sender.js"))})`])],
     ["load the full command line (yargs)", () => timed(["--input-type=module", "-e", `const m = await import(${JSON.stringify(join(dist, "main.js"))}); await m.buildCli([], new AbortController().signal)`])],
     ["flush --background, empty queue", () => timed([CLI, "flush", "--background"])],
     ["flush --background, one entry", async () => (await entry(0), timed([CLI, "flush", "--background"]))],
