@@ -54,8 +54,21 @@ export interface LoadOptions {
 }
 
 // cosmiconfig's own loaders: a file without extension (`.git-annex-xmpprc`,
-// `config`) is read as YAML, which also reads JSON.
-const loaders = defaultLoaders;
+// `config`) is read as YAML, which also reads JSON. A JSON file first goes
+// through JSON.parse, as parse-json (cosmiconfig's) does itself: loading
+// parse-json costs about 15 ms, and the hook's sender reads a config.json
+// on every run (issue 11). What JSON.parse refuses still gets parse-json's
+// report, as before.
+const loaders = {
+  ...defaultLoaders,
+  ".json": (filepath: string, content: string): unknown => {
+    try {
+      return JSON.parse(content);
+    } catch {
+      return defaultLoaders[".json"](filepath, content);
+    }
+  },
+};
 
 /**
  * Why a configuration file could not be read, without quoting it: the
