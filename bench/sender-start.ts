@@ -49,7 +49,8 @@ async function main(): Promise<void> {
   };
   const timed = async (args: string[]) => {
     const started = performance.now();
-    const result = await execa(process.execPath, args, { env: box.env, extendEnv: false, stdin: "ignore", reject: false });
+    // In the hub, as its hook runs: cosmiconfig looks for a meta configuration in the working directory.
+    const result = await execa(process.execPath, args, { cwd: hub, env: box.env, extendEnv: false, stdin: "ignore", reject: false });
     if (result.exitCode !== 0) throw new Error(`node ${args.join(" ")} failed: ${result.stderr}`);
     return performance.now() - started;
   };
@@ -77,18 +78,18 @@ async function main(): Promise<void> {
     const s = summarize(list);
     return [row, ms(s.median), ms(s.p95), `${(s.median / floor).toFixed(2)}x`];
   })));
-  console.log(await timeline(runs, { env: box.env, log: join(state, "logs", "sender.log"), entry: () => entry(0) }));
+  console.log(await timeline(runs, { cwd: hub, env: box.env, log: join(state, "logs", "sender.log"), entry: () => entry(0) }));
   console.log(`load at the end: ${load()}`);
 }
 
 /** `flush --background` with one entry and its trace on, `runs` times: the median time of each step. */
-async function timeline(count: number, o: { env: NodeJS.ProcessEnv; log: string; entry(): Promise<void> }): Promise<string> {
+async function timeline(count: number, o: { cwd: string; env: NodeJS.ProcessEnv; log: string; entry(): Promise<void> }): Promise<string> {
   const steps = new Map<string, number[]>([...SENDER_STEPS.map(([step]) => step), EXITED].map((step) => [step, []]));
   for (let i = 0; i < count; i++) {
     await o.entry();
     await resetSenderLog(o.log);
     const spawnedAt = Date.now();
-    await execa(process.execPath, [CLI, "flush", "--background"], { env: { ...o.env, GIT_ANNEX_XMPP_TRACE: "1" }, extendEnv: false, stdin: "ignore" });
+    await execa(process.execPath, [CLI, "flush", "--background"], { cwd: o.cwd, env: { ...o.env, GIT_ANNEX_XMPP_TRACE: "1" }, extendEnv: false, stdin: "ignore" });
     const exited = Date.now() - spawnedAt;
     for (const [step, at] of await readSenderTimeline(o.log, spawnedAt)) steps.get(step)!.push(at);
     steps.get(EXITED)!.push(exited);
