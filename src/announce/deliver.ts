@@ -16,10 +16,10 @@ import { requireAnnexUuid, resolveRepo } from "../git/repo.js";
 import type { Logger } from "../log.js";
 import type { XmppSession } from "../xmpp/session.js";
 import type { Announcement } from "./announcement.js";
-import { planDelivery, type PendingAnnouncement } from "./batches.js";
+import { planDelivery, type DeliveryBatch, type PendingAnnouncement } from "./batches.js";
 import type { Queue, QueuedEntry } from "./queue.js";
 import { NoRemoteUuidError, resolvePushTarget, unsignedPushWarning } from "./push-target.js";
-import { deliverAnnouncement } from "./send.js";
+import { deliverAnnouncement, signingSecret } from "./send.js";
 
 export interface Account {
   /** Bare JID, lower-cased: the grouping key. */
@@ -65,9 +65,12 @@ export async function deliverQueue(queue: Queue, options: DeliverOptions): Promi
   const noticed = options.warned ?? new Set<string>();
   const notice = (message: string) => (seenBefore(noticed, message) ? log.debug : log.warn)(message);
   for (const [account, pending] of await groupByAccount(queue, items, { ...options, failed, notice })) {
+    // The login first: the secrets' git calls then run while it waits on the network.
+    const starting = options.sessions(account);
+    const batches = readAhead(planDelivery(pending));
     let session: XmppSession | undefined;
     try {
-      session = await options.sessions(account);
+      session = await starting;
     } catch (error) {
       failed(error as Error, `cannot log in as ${account.key} (${(error as Error).message}): ${pending.length} announcement(s) stay queued`);
     }
@@ -75,7 +78,7 @@ export async function deliverQueue(queue: Queue, options: DeliverOptions): Promi
       report.pending += pending.length;
       continue;
     }
-    const sent = await sendBatches(queue, session, account, pending, { ...options, failed });
+    const sent = await sendBatches(queue, session, account, batches, { ...options, failed });
     report.entries += sent.entries;
     report.presences += sent.presences;
     report.pending += pending.length - sent.entries;
@@ -83,11 +86,35 @@ export async function deliverQueue(queue: Queue, options: DeliverOptions): Promi
   return report;
 }
 
-async function sendBatches(queue: Queue, session: XmppSession, account: Account, pending: PendingAnnouncement[], options: DeliverOptions & { failed: Failed }) {
+/**
+ * Each batch with its signing secret being read already (a git call), so
+ * that the first read runs while the session logs in, not after it (issue
+ * 11). One read at a time, as before: a queue of many repositories does
+ * not start as many git processes at once.
+ */
+function readAhead(batches: DeliveryBatch[]): Array<DeliveryBatch & { secret: Promise<string | undefined> }> {
+  let previous: Promise<unknown> = Promise.resolve();
+  return batches.map((batch) => {
+    const read = () => signingSecret(batch.announcement);
+    const secret = previous.then(read, read);
+    // Awaited when the batch is sent; a batch never sent (no session) must not leave an unhandled rejection.
+    secret.catch(() => undefined);
+    previous = secret;
+    return { ...batch, secret };
+  });
+}
+
+async function sendBatches(
+  queue: Queue,
+  session: XmppSession,
+  account: Account,
+  batches: Array<DeliveryBatch & { secret: Promise<string | undefined> }>,
+  options: DeliverOptions & { failed: Failed },
+) {
   const result = { entries: 0, presences: 0 };
-  for (const batch of planDelivery(pending)) {
+  for (const batch of batches) {
     try {
-      await deliverAnnouncement(session, batch.announcement, { ackTimeoutMs: account.config.timeoutMs, sealed: account.config.sealed, log: options.log });
+      await deliverAnnouncement(session, batch.announcement, { ackTimeoutMs: account.config.timeoutMs, sealed: account.config.sealed, log: options.log, secret: batch.secret });
     } catch (error) {
       if (!(error instanceof DeliveryRefusedError)) throw error;
       // Kept, never deleted as if sent: once the cause is fixed, the next round sends it.

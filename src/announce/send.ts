@@ -17,10 +17,12 @@ export interface DeliveryOptions {
   /** Config `sealed`. */
   sealed: boolean;
   log?: Logger;
+  /** The signing secret, read ahead (while the session logged in); read here when not given. */
+  secret?: Promise<string | undefined>;
 }
 
 export async function deliverAnnouncement(session: XmppSession, announcement: Announcement, options: DeliveryOptions): Promise<void> {
-  const secret = await signingSecret(announcement);
+  const secret = await (options.secret ?? signingSecret(announcement));
   const sealed = announcement.sealed === true || options.sealed;
   if (sealed && secret === undefined) {
     // Never in the clear what was asked to be sealed (notify and the
