@@ -16,10 +16,10 @@ import { requireAnnexUuid, resolveRepo } from "../git/repo.js";
 import type { Logger } from "../log.js";
 import type { XmppSession } from "../xmpp/session.js";
 import type { Announcement } from "./announcement.js";
-import { planDelivery, type DeliveryBatch, type PendingAnnouncement } from "./batches.js";
+import { planDelivery, type PendingAnnouncement } from "./batches.js";
 import type { Queue, QueuedEntry } from "./queue.js";
 import { NoRemoteUuidError, resolvePushTarget, unsignedPushWarning } from "./push-target.js";
-import { deliverAnnouncement, signingSecret } from "./send.js";
+import { deliverAnnouncement, readAhead, type ReadAheadBatch } from "./send.js";
 
 export interface Account {
   /** Bare JID, lower-cased: the grouping key. */
@@ -86,29 +86,11 @@ export async function deliverQueue(queue: Queue, options: DeliverOptions): Promi
   return report;
 }
 
-/**
- * Each batch with its signing secret being read already (a git call), so
- * that the first read runs while the session logs in, not after it (issue
- * 11). One read at a time, as before: a queue of many repositories does
- * not start as many git processes at once.
- */
-function readAhead(batches: DeliveryBatch[]): Array<DeliveryBatch & { secret: Promise<string | undefined> }> {
-  let previous: Promise<unknown> = Promise.resolve();
-  return batches.map((batch) => {
-    const read = () => signingSecret(batch.announcement);
-    const secret = previous.then(read, read);
-    // Awaited when the batch is sent; a batch never sent (no session) must not leave an unhandled rejection.
-    secret.catch(() => undefined);
-    previous = secret;
-    return { ...batch, secret };
-  });
-}
-
 async function sendBatches(
   queue: Queue,
   session: XmppSession,
   account: Account,
-  batches: Array<DeliveryBatch & { secret: Promise<string | undefined> }>,
+  batches: ReadAheadBatch[],
   options: DeliverOptions & { failed: Failed },
 ) {
   const result = { entries: 0, presences: 0 };

@@ -9,6 +9,7 @@ import { DeliveryRefusedError } from "../errors.js";
 import { readAnnounceSecret, readRemoteSecret } from "../git/secret.js";
 import { encodeAnnouncement, type Announcement } from "./announcement.js";
 import type { Logger } from "../log.js";
+import type { DeliveryBatch } from "./batches.js";
 import type { XmppSession } from "../xmpp/session.js";
 
 export interface DeliveryOptions {
@@ -52,4 +53,24 @@ export async function signingSecret(announcement: Pick<Announcement, "repo" | "r
   if (!announcement.repo) return undefined;
   if (announcement.remote !== undefined) return readRemoteSecret(announcement.repo, announcement.remote);
   return readAnnounceSecret(announcement.repo);
+}
+
+export type ReadAheadBatch = DeliveryBatch & { secret: Promise<string | undefined> };
+
+/**
+ * Each batch with its signing secret being read already (a git call), so
+ * that the first read runs while the session logs in, not after it (issue
+ * 11). One read at a time, as before: a queue of many repositories does
+ * not start as many git processes at once.
+ */
+export function readAhead(batches: DeliveryBatch[]): ReadAheadBatch[] {
+  let previous: Promise<unknown> = Promise.resolve();
+  return batches.map((batch) => {
+    const read = () => signingSecret(batch.announcement);
+    const secret = previous.then(read, read);
+    // Awaited when the batch is sent; a batch never sent (no session) must not leave an unhandled rejection.
+    secret.catch(() => undefined);
+    previous = secret;
+    return { ...batch, secret };
+  });
 }
