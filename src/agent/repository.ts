@@ -51,7 +51,8 @@ export interface RepositoryService {
   readonly dir: string;
   readonly log: Logger;
   readonly nonces: NonceMemory;
-  requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
+  /** `stillNeeded`: asked before a follow-up run, when the request waited for a run to end (scheduler.ts). */
+  requestSync(uuids: readonly string[] | undefined, reason: string, stillNeeded?: () => Promise<boolean>): Promise<void>;
   /** Told by the stanza handler: an announcement acted on, one refused. */
   onReceived(from: string): void;
   onRefused(from: string, reason: string): void;
@@ -113,7 +114,7 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
       return true;
     }
   };
-  const requestSync = async (uuids: readonly string[] | undefined, reason: string) => {
+  const requestSync = async (uuids: readonly string[] | undefined, reason: string, stillNeeded?: () => Promise<boolean>) => {
     if (gone) return;
     let remotes: RemoteRef[];
     try {
@@ -126,7 +127,7 @@ export function createRepositoryService(deps: RepositoryDeps): RepositoryService
       log.debug(`nothing to sync for ${reason}: no matching remote`);
       return;
     }
-    scheduler.request(remotes.map((r) => r.name), reason);
+    scheduler.request(remotes.map((r) => r.name), reason, stillNeeded);
   };
   return {
     dir: deps.dir,

@@ -8,6 +8,11 @@
  * The follow-up waits until requests have been quiet for `settleMs` (at
  * most `maxDeferMs` past the end of the run), so that a burst longer than
  * one sync still costs one sync plus one follow-up, not one per sync time.
+ * A request made during a run may say how to tell that it is no longer
+ * needed (`stillNeeded`): the run may have brought what it asked for (the
+ * same push, announced by the hub's hook and by the pushing clone a few ms
+ * apart). It is asked when the follow-up starts; a follow-up that nobody
+ * needs any more does not run.
  */
 export interface SchedulerTimers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -15,8 +20,11 @@ export interface SchedulerTimers {
 }
 
 export interface SyncScheduler<T> {
-  /** Ask for a run covering `items` (merged with anything pending). */
-  request(items: Iterable<T>, reason: string): void;
+  /**
+   * Ask for a run covering `items` (merged with anything pending). During a
+   * run, `stillNeeded` is asked before the follow-up starts (an error: needed).
+   */
+  request(items: Iterable<T>, reason: string, stillNeeded?: () => Promise<boolean>): void;
   /** Resolves when nothing is running or pending. */
   idle(): Promise<void>;
   /** Stop scheduling; resolves once a running job has ended. */
@@ -51,8 +59,7 @@ export function createSyncScheduler<T>(options: SchedulerOptions<T>): SyncSchedu
   const maxDeferMs = options.maxDeferMs ?? 5_000;
   const now = options.now ?? Date.now;
   let lastRequestAt = 0;
-  let pending: Set<T> | undefined;
-  let reasons: string[] = [];
+  let pending: Array<PendingRequest<T>> | undefined;
   let timer: unknown;
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -66,16 +73,19 @@ export function createSyncScheduler<T>(options: SchedulerOptions<T>): SyncSchedu
     for (const resolve of waiters) resolve();
   };
 
+  const start = async (requests: Array<PendingRequest<T>>) => {
+    const needed = requests.some((r) => r.stillNeeded) ? await stillNeeded(requests) : requests;
+    if (needed.length === 0) return;
+    runs++;
+    await options.run(new Set(needed.flatMap((r) => r.items)), needed.map((r) => r.reason));
+  };
+
   const launch = () => {
     timer = undefined;
     if (running || !pending || stopped) return settleIdle();
-    const items = pending;
-    const why = reasons;
+    const requests = pending;
     pending = undefined;
-    reasons = [];
-    runs++;
-    running = options
-      .run(items, why)
+    running = start(requests)
       .catch((error) => options.onError(error))
       .finally(() => {
         running = undefined;
@@ -96,11 +106,11 @@ export function createSyncScheduler<T>(options: SchedulerOptions<T>): SyncSchedu
     get runs() {
       return runs;
     },
-    request(items, reason) {
+    request(items, reason, stillNeeded) {
       if (stopped) return;
-      pending ??= new Set();
-      for (const item of items) pending.add(item);
-      reasons.push(reason);
+      pending ??= [];
+      // Asked only of a request that waits for a run to end: before a run, nothing has changed since the caller looked.
+      pending.push({ items: [...items], reason, ...(running && stillNeeded ? { stillNeeded } : {}) });
       lastRequestAt = now();
       if (!running && timer === undefined) timer = timers.setTimeout(launch, debounceMs);
     },
@@ -119,4 +129,16 @@ export function createSyncScheduler<T>(options: SchedulerOptions<T>): SyncSchedu
       settleIdle();
     },
   };
+}
+
+interface PendingRequest<T> {
+  items: T[];
+  reason: string;
+  stillNeeded?: () => Promise<boolean>;
+}
+
+/** The requests still needed: those without a condition, and those whose condition says so (or fails). */
+async function stillNeeded<T>(requests: Array<PendingRequest<T>>): Promise<Array<PendingRequest<T>>> {
+  const verdicts = await Promise.all(requests.map((r) => (r.stillNeeded ? r.stillNeeded().catch(() => true) : true)));
+  return requests.filter((_, i) => verdicts[i]);
 }

@@ -38,7 +38,7 @@ export interface PushContext {
   log: Logger;
   policy: AnnouncementPolicy;
   nonces: NonceMemory;
-  requestSync(uuids: readonly string[] | undefined, reason: string): Promise<void>;
+  requestSync(uuids: readonly string[] | undefined, reason: string, stillNeeded?: () => Promise<boolean>): Promise<void>;
   /** An announcement acted on, and one refused with the reason (the agent's status counts them). */
   onReceived?(from: string): void;
   onRefused?(from: string, reason: string): void;
@@ -129,11 +129,16 @@ function workKey(push: AcceptedPush): string {
 
 /** The git-touching part: skip when every announced commit is here, or ask for a sync. */
 async function actOn(push: AcceptedPush, ctx: PushContext, from: string): Promise<void> {
-  if (push.ext && (await alreadyHave(push.ext, ctx.policy))) {
-    ctx.log.info(`skipped sync for the push from ${from}: every announced commit is already here`);
-    return;
-  }
-  await ctx.requestSync(push.uuids, `push from ${from}`);
+  const { ext } = push;
+  const skipped = () => ctx.log.info(`skipped sync for the push from ${from}: every announced commit is already here`);
+  if (ext && (await alreadyHave(ext, ctx.policy))) return skipped();
+  // Asked again if this waits for a sync that is running: that sync may bring the commits (the same push announced twice).
+  const stillNeeded = async () => {
+    if (!ext || !(await alreadyHave(ext, ctx.policy))) return true;
+    skipped();
+    return false;
+  };
+  await ctx.requestSync(push.uuids, `push from ${from}`, ext ? stillNeeded : undefined);
 }
 
 /** Why a push was refused (logged at debug level, counted by the agent's status). */

@@ -46,6 +46,60 @@ describe("createSyncScheduler", () => {
     expect(s.runs).toBe(2);
   });
 
+  it("asks a request made during a run whether it is still needed before its follow-up, and runs only what is", async () => {
+    const gate = deferred();
+    const runs: Array<Set<string>> = [];
+    const reasons: string[][] = [];
+    const s = createSyncScheduler<string>({
+      run: async (items, why) => {
+        runs.push(items);
+        reasons.push(why);
+        if (runs.length === 1) await gate.promise;
+      },
+      onError: () => {},
+    });
+    const asked: string[] = [];
+    const condition = (name: string, needed: boolean | Error) => async () => {
+      asked.push(name);
+      if (needed instanceof Error) throw needed;
+      return needed;
+    };
+    // Before any run: nothing has changed since the caller looked, so its condition is not asked.
+    s.request(["hub"], "first push", condition("first", false));
+    await vi.advanceTimersByTimeAsync(60);
+    expect(runs).toEqual([new Set(["hub"])]);
+    s.request(["hub"], "the same push again", condition("again", false));
+    s.request(["origin"], "another push", condition("another", true));
+    s.request(["backup"], "a look-up that failed", condition("failed", new Error("git died")));
+    gate.resolve();
+    await vi.advanceTimersByTimeAsync(1000);
+    await s.idle();
+    expect(asked.sort()).toEqual(["again", "another", "failed"]);
+    expect(runs[1]).toEqual(new Set(["origin", "backup"]));
+    expect(reasons[1]).toEqual(["another push", "a look-up that failed"]);
+    expect(s.runs).toBe(2);
+  });
+
+  it("skips a follow-up that nobody needs any more", async () => {
+    const gate = deferred();
+    let calls = 0;
+    const s = createSyncScheduler<string>({
+      run: async () => {
+        calls++;
+        await gate.promise;
+      },
+      onError: () => {},
+    });
+    s.request(["hub"], "push (from the clone)");
+    await vi.advanceTimersByTimeAsync(60);
+    s.request(["hub"], "push (from the hub's hook)", async () => false);
+    gate.resolve();
+    await vi.advanceTimersByTimeAsync(1000);
+    await s.idle();
+    expect(calls).toBe(1);
+    expect(s.runs).toBe(1);
+  });
+
   it("keeps going after a failing run", async () => {
     const errors: unknown[] = [];
     let calls = 0;
