@@ -12,7 +12,7 @@ import { rename } from "node:fs/promises";
 import { ignoredFileWarnings, loadConfig } from "../config/load.js";
 import { bareJid, type Config } from "../config/schema.js";
 import { ConfigError, DeliveryRefusedError, NotAnnexRepoError } from "../errors.js";
-import { requireAnnexUuid, resolveRepo } from "../git/repo.js";
+import { locateRepo, readAnnexUuid, requireAnnexUuid } from "../git/repo.js";
 import type { Logger } from "../log.js";
 import type { XmppSession } from "../xmpp/session.js";
 import type { Announcement } from "./announcement.js";
@@ -194,9 +194,14 @@ async function resolveAnnouncer(
   env: NodeJS.ProcessEnv,
   notice: (message: string) => void,
 ): Promise<{ account: Account; uuid: string; dir: string }> {
-  const repo = await resolveRepo(dir);
-  const uuid = requireAnnexUuid(repo);
-  const loaded = await loadConfig({ env, repoDir: repo.dir, repoHasWorkTree: !repo.bare, gitDir: repo.gitDir });
+  const repo = await locateRepo(dir);
+  // The UUID's git call runs while the configuration is read; a repository
+  // without one is reported as such first, whatever its configuration.
+  const annexUuid = readAnnexUuid(repo.dir);
+  const reading = loadConfig({ env, repoDir: repo.dir, repoHasWorkTree: !repo.bare, gitDir: repo.gitDir });
+  reading.catch(() => undefined);
+  const uuid = requireAnnexUuid({ ...repo, annexUuid: await annexUuid });
+  const loaded = await reading;
   for (const warning of ignoredFileWarnings(loaded, repo.gitDir)) notice(warning);
   const { config } = loaded;
   if (!config.jid) {
