@@ -179,7 +179,10 @@ export function createXmppSession(options: SessionOptions): XmppSession {
   });
   // Each step of the login with its time in a debug log (GIT_ANNEX_XMPP_TRACE=1 for the hook's sender).
   entity.on("status", (status: string) => log.debug(`xmpp: ${status}`));
-  entity.on("nonza", (element: Element) => log.debug(`xmpp: in <${element.name}>`));
+  entity.on("nonza", (element: Element) => {
+    // Stream management's acks, once online, would be noise.
+    if (entity.status !== "online") log.debug(`xmpp: in <${element.name}>`);
+  });
   entity.on("error", (error: unknown) => {
     lastError = error;
     log.debug(`xmpp: error ${(error as Error).message}`);
