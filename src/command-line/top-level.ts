@@ -6,16 +6,6 @@
 import { reloaders } from "./register.js";
 import { AppError, EXIT } from "../errors.js";
 
-/**
- * `flush --background`, exactly as the hook runs it when no agent holds the
- * queue (hooks/queue-write.sh): cli.ts then loads hook-sender.js, one
- * bundled file, instead of the command line (issue 11: this start is in the
- * path from a push to its announcement).
- */
-export function isHookSender(argv: readonly string[]): boolean {
-  return argv.length === 2 && argv[0] === "flush" && argv[1] === "--background";
-}
-
 /** Runs `body` until it ends or a signal stops it; resolves with the exit code. */
 export async function runTopLevel(argv: readonly string[], body: (signal: AbortSignal) => Promise<void>): Promise<number> {
   const controller = new AbortController();
