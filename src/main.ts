@@ -1,19 +1,20 @@
 /**
- * The command line. With its entry point (cli.ts) the only place that maps
- * errors to exit codes and touches process.exit / argv / signals; commands
- * are registered from src/command-line/ (one block each) and their modules
- * loaded lazily, so that each pays only for what it runs. Hooks run no node
- * at all (hooks/notify-block.sh only writes to the queue).
+ * The command line. Commands are registered from src/command-line/ (one
+ * block each) and their modules loaded lazily, so that each pays only for
+ * what it runs; errors become exit codes in command-line/top-level.ts, the
+ * one place besides cli.ts that touches process.exit / argv / signals.
+ * Hooks run no node at all (hooks/notify-block.sh only writes to the
+ * queue); the sender they may start takes hook-sender.ts instead.
  */
 import type { Argv } from "yargs";
 import { flushCommand, notifyCommand } from "./command-line/announce.js";
 import { ensureCommand, listenCommand, reposCommand, serviceCommand, stopCommand } from "./command-line/agent.js";
-import { contextFrom, reloaders, type GlobalArgs, type Register } from "./command-line/register.js";
-import { statePaths } from "./state/paths.js";
+import type { GlobalArgs, Register } from "./command-line/register.js";
+import { runTopLevel } from "./command-line/top-level.js";
 import { COMPLETION_HELP, isCompletionHelp, TOP_LEVEL_EPILOGUE } from "./command-line/help.js";
 import { installHooksCommand, secretCommand, uninstallHooksCommand } from "./command-line/hooks.js";
 import { configureCommand, doctorCommand, statusCommand } from "./command-line/setup.js";
-import { AppError, EXIT, UsageError } from "./errors.js";
+import { UsageError } from "./errors.js";
 
 /** Every command, in the order `--help` lists them. */
 const COMMANDS: readonly Register[] = [
@@ -56,49 +57,10 @@ export async function buildCli(argv: string[], signal: AbortSignal): Promise<Arg
     });
 }
 
-/**
- * `flush --background`, exactly as the hook runs it when no agent holds the
- * queue (hooks/notify-block.sh): the same command, without loading yargs
- * first — its parsing costs about as much as the login that follows, and
- * this start is in the path from a push to its announcement (issue 11).
- */
-function isHookSender(argv: string[]): boolean {
-  return argv.length === 2 && argv[0] === "flush" && argv[1] === "--background";
-}
-
-async function runHookSender(signal: AbortSignal): Promise<void> {
-  const { run } = await import("./commands/flush.js");
-  await run(contextFrom({}, signal, false, statePaths(process.env).senderLog), { background: true });
-}
-
 /** Runs one command line; resolves with the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const controller = new AbortController();
-  // `on`, not `once`: execa's signal-exit, listening while a child runs,
-  // re-raises a signal when it finds itself the only listener, and a `once`
-  // listener is already gone when it looks. A second signal ends a stuck stop.
-  const stop = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
-    controller.abort();
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-  // SIGHUP reloads a command that can (the agent); any other stops.
-  process.on("SIGHUP", () => (reloaders.length > 0 ? reloaders.forEach((reload) => reload()) : stop("SIGHUP")));
-  try {
-    if (isHookSender(argv)) await runHookSender(controller.signal);
-    else if (isCompletionHelp(argv)) process.stdout.write(`${COMPLETION_HELP}\n`);
-    else await (await buildCli(argv, controller.signal)).parseAsync();
-    return EXIT.ok;
-  } catch (error) {
-    const verbose = argv.includes("--verbose") || argv.includes("-v");
-    if (error instanceof AppError) {
-      process.stderr.write(`git-annex-xmpp: ${error.message}\n`);
-      if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
-      if (verbose && error.stack) process.stderr.write(`${error.stack}\n`);
-      return error.exitCode;
-    }
-    process.stderr.write(`git-annex-xmpp: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
-    return EXIT.software;
-  }
+export function main(argv: string[]): Promise<number> {
+  return runTopLevel(argv, async (signal) => {
+    if (isCompletionHelp(argv)) process.stdout.write(`${COMPLETION_HELP}\n`);
+    else await (await buildCli(argv, signal)).parseAsync();
+  });
 }

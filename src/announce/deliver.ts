@@ -12,7 +12,7 @@ import { rename } from "node:fs/promises";
 import { ignoredFileWarnings, loadConfig } from "../config/load.js";
 import { bareJid, type Config } from "../config/schema.js";
 import { ConfigError, DeliveryRefusedError, NotAnnexRepoError } from "../errors.js";
-import { requireAnnexUuid, resolveRepo } from "../git/repo.js";
+import { locateRepo, readAnnexUuid, requireAnnexUuid } from "../git/repo.js";
 import type { Logger } from "../log.js";
 import type { XmppSession } from "../xmpp/session.js";
 import type { Announcement } from "./announcement.js";
@@ -21,7 +21,7 @@ import type { Queue, QueuedEntry } from "./queue.js";
 import { NoRemoteUuidError, resolvePushTarget, unsignedPushWarning } from "./push-target.js";
 import { carriesNothingNew, loadRecentAnnouncements, saveRecentAnnouncements, type RecentAnnouncements } from "./recent.js";
 import { statePaths } from "../state/paths.js";
-import { deliverAnnouncement } from "./send.js";
+import { deliverAnnouncement, readAhead, type ReadAheadBatch } from "./send.js";
 
 export interface Account {
   /** Bare JID, lower-cased: the grouping key. */
@@ -73,10 +73,17 @@ export async function deliverQueue(queue: Queue, options: DeliverOptions): Promi
   // Said once a round even without the agent's memory of earlier rounds.
   const noticed = options.warned ?? new Set<string>();
   const notice = (message: string) => (seenBefore(noticed, message) ? log.debug : log.warn)(message);
-  for (const [account, pending] of await groupByAccount(queue, items, { ...options, failed, notice })) {
+  for (const [account, queued] of await groupByAccount(queue, items, { ...options, failed, notice })) {
+    // Entries with nothing new leave the queue first: when all are such, no login at all.
+    const pending = await dropRedundant(queue, account, queued, { ...options, recent });
+    report.entries += queued.length - pending.length;
+    if (pending.length === 0) continue;
+    // The login first: the secrets' git calls then run while it waits on the network.
+    const starting = options.sessions(account);
+    const batches = readAhead(planDelivery(pending));
     let session: XmppSession | undefined;
     try {
-      session = await options.sessions(account);
+      session = await starting;
     } catch (error) {
       failed(error as Error, `cannot log in as ${account.key} (${(error as Error).message}): ${pending.length} announcement(s) stay queued`);
     }
@@ -84,7 +91,7 @@ export async function deliverQueue(queue: Queue, options: DeliverOptions): Promi
       report.pending += pending.length;
       continue;
     }
-    const sent = await sendBatches(queue, session, account, pending, { ...options, failed, recent });
+    const sent = await sendBatches(queue, session, account, batches, { ...options, failed, recent });
     report.entries += sent.entries;
     report.presences += sent.presences;
     report.pending += pending.length - sent.entries;
@@ -95,13 +102,11 @@ export async function deliverQueue(queue: Queue, options: DeliverOptions): Promi
 
 type SendOptions = DeliverOptions & { failed: Failed; recent: RecentAnnouncements };
 
-async function sendBatches(queue: Queue, session: XmppSession, account: Account, pending: PendingAnnouncement[], options: SendOptions) {
+async function sendBatches(queue: Queue, session: XmppSession, account: Account, batches: ReadAheadBatch[], options: SendOptions) {
   const result = { entries: 0, presences: 0 };
-  const fresh = await dropRedundant(queue, account, pending, options);
-  result.entries += pending.length - fresh.length;
-  for (const batch of planDelivery(fresh)) {
+  for (const batch of batches) {
     try {
-      await deliverAnnouncement(session, batch.announcement, { ackTimeoutMs: account.config.timeoutMs, sealed: account.config.sealed, log: options.log });
+      await deliverAnnouncement(session, batch.announcement, { ackTimeoutMs: account.config.timeoutMs, sealed: account.config.sealed, log: options.log, secret: batch.secret });
     } catch (error) {
       if (!(error instanceof DeliveryRefusedError)) throw error;
       // Kept, never deleted as if sent: once the cause is fixed, the next round sends it.
@@ -124,7 +129,7 @@ async function sendBatches(queue: Queue, session: XmppSession, account: Account,
  * listener's push-back of what it was told) were delivered by it: they
  * leave the queue, and the rest is returned.
  */
-async function dropRedundant(queue: Queue, account: Account, pending: PendingAnnouncement[], options: SendOptions): Promise<PendingAnnouncement[]> {
+async function dropRedundant(queue: Queue, account: Account, pending: PendingAnnouncement[], options: DeliverOptions & { recent: RecentAnnouncements }): Promise<PendingAnnouncement[]> {
   const memories = options.heard ? [options.recent, options.heard] : [options.recent];
   const now = Date.now();
   const redundant = pending.filter((p) => carriesNothingNew(memories, account.key, p.announcement, now));
@@ -218,9 +223,14 @@ async function resolveAnnouncer(
   env: NodeJS.ProcessEnv,
   notice: (message: string) => void,
 ): Promise<{ account: Account; uuid: string; dir: string }> {
-  const repo = await resolveRepo(dir);
-  const uuid = requireAnnexUuid(repo);
-  const loaded = await loadConfig({ env, repoDir: repo.dir, repoHasWorkTree: !repo.bare, gitDir: repo.gitDir });
+  const repo = await locateRepo(dir);
+  // The UUID's git call runs while the configuration is read; a repository
+  // without one is reported as such first, whatever its configuration.
+  const annexUuid = readAnnexUuid(repo.dir);
+  const reading = loadConfig({ env, repoDir: repo.dir, repoHasWorkTree: !repo.bare, gitDir: repo.gitDir });
+  reading.catch(() => undefined);
+  const uuid = requireAnnexUuid({ ...repo, annexUuid: await annexUuid });
+  const loaded = await reading;
   for (const warning of ignoredFileWarnings(loaded, repo.gitDir)) notice(warning);
   const { config } = loaded;
   if (!config.jid) {

@@ -9,6 +9,7 @@ import { DeliveryRefusedError } from "../errors.js";
 import { readAnnounceSecret, readRemoteSecret } from "../git/secret.js";
 import { encodeAnnouncement, type Announcement } from "./announcement.js";
 import type { Logger } from "../log.js";
+import type { DeliveryBatch } from "./batches.js";
 import type { XmppSession } from "../xmpp/session.js";
 
 export interface DeliveryOptions {
@@ -17,10 +18,12 @@ export interface DeliveryOptions {
   /** Config `sealed`. */
   sealed: boolean;
   log?: Logger;
+  /** The signing secret, read ahead (while the session logged in); read here when not given. */
+  secret?: Promise<string | undefined>;
 }
 
 export async function deliverAnnouncement(session: XmppSession, announcement: Announcement, options: DeliveryOptions): Promise<void> {
-  const secret = await signingSecret(announcement);
+  const secret = await (options.secret ?? signingSecret(announcement));
   const sealed = announcement.sealed === true || options.sealed;
   if (sealed && secret === undefined) {
     // Never in the clear what was asked to be sealed (notify and the
@@ -34,11 +37,11 @@ export async function deliverAnnouncement(session: XmppSession, announcement: An
         : announcement.repo ? `git-annex-xmpp install-hooks --repo ${announcement.repo} recreates it (clones then fetch it anew)` : "restore the repository's secret",
     );
   }
-  await session.send(encodeAnnouncement(announcement, { secret, sealed }));
   // RFC 6120 §10.1: a server handles one stream's stanzas in order, so once
   // it answers a ping sent after the presence, it has processed (and fanned
   // out) the presence.
-  await session.ping(options.ackTimeoutMs);
+  await session.sendAcknowledged(encodeAnnouncement(announcement, { secret, sealed }), options.ackTimeoutMs);
+  options.log?.debug("xmpp: the server acknowledged the presence");
 }
 
 /**
@@ -50,4 +53,24 @@ export async function signingSecret(announcement: Pick<Announcement, "repo" | "r
   if (!announcement.repo) return undefined;
   if (announcement.remote !== undefined) return readRemoteSecret(announcement.repo, announcement.remote);
   return readAnnounceSecret(announcement.repo);
+}
+
+export type ReadAheadBatch = DeliveryBatch & { secret: Promise<string | undefined> };
+
+/**
+ * Each batch with its signing secret being read already (a git call), so
+ * that the first read runs while the session logs in, not after it (issue
+ * 11). One read at a time, as before: a queue of many repositories does
+ * not start as many git processes at once.
+ */
+export function readAhead(batches: DeliveryBatch[]): ReadAheadBatch[] {
+  let previous: Promise<unknown> = Promise.resolve();
+  return batches.map((batch) => {
+    const read = () => signingSecret(batch.announcement);
+    const secret = previous.then(read, read);
+    // Awaited when the batch is sent; a batch never sent (no session) must not leave an unhandled rejection.
+    secret.catch(() => undefined);
+    previous = secret;
+    return { ...batch, secret };
+  });
 }

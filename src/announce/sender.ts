@@ -74,6 +74,7 @@ export function createSessionPool(options: SenderOptions): { get: SessionSource;
       if (!session) {
         session = (async () => {
           const credentials = await resolveCredentials(account.config, account.userDir, stateDir);
+          options.log.debug(`sender: entries resolved; logging in as ${credentials.jid} (password from ${credentials.source})`);
           const live = await createSession(account.config, credentials, options.log, options.role ?? "sender");
           try {
             const jid = await startWithin(live, account.config.timeoutMs);

@@ -54,8 +54,21 @@ export interface LoadOptions {
 }
 
 // cosmiconfig's own loaders: a file without extension (`.git-annex-xmpprc`,
-// `config`) is read as YAML, which also reads JSON.
-const loaders = defaultLoaders;
+// `config`) is read as YAML, which also reads JSON. A JSON file first goes
+// through JSON.parse, as parse-json (cosmiconfig's) does itself: loading
+// parse-json costs about 15 ms, and the hook's sender reads a config.json
+// on every run (issue 11). What JSON.parse refuses still gets parse-json's
+// report, as before.
+const loaders = {
+  ...defaultLoaders,
+  ".json": (filepath: string, content: string): unknown => {
+    try {
+      return JSON.parse(content);
+    } catch {
+      return defaultLoaders[".json"](filepath, content);
+    }
+  },
+};
 
 /**
  * Why a configuration file could not be read, without quoting it: the
@@ -75,9 +88,26 @@ function unreadable(what: string, error: unknown): ConfigError {
   return new ConfigError(`cannot read ${what}: ${file ? `${file} is` : "a file is"} not valid ${kind}${where}`);
 }
 
-async function searchDir(dir: string, places: string[]): Promise<{ filepath: string; config: unknown } | null> {
-  // "none": this directory only, never its parents.
-  const explorer = cosmiconfig(MODULE, { searchPlaces: places, searchStrategy: "none", loaders, cache: false });
+/**
+ * One explorer per list of places, made once: cosmiconfig() itself searches
+ * the working directory for a meta configuration each time it is called,
+ * synchronously, a few ms that the hook's sender paid twice per run.
+ * Without a cache, each search still reads the files anew.
+ */
+const explorers = new Map<readonly string[], ReturnType<typeof cosmiconfig>>();
+
+function explorerFor(places: readonly string[]): ReturnType<typeof cosmiconfig> {
+  let explorer = explorers.get(places);
+  if (!explorer) {
+    // "none": this directory only, never its parents.
+    explorer = cosmiconfig(MODULE, { searchPlaces: [...places], searchStrategy: "none", loaders, cache: false });
+    explorers.set(places, explorer);
+  }
+  return explorer;
+}
+
+async function searchDir(dir: string, places: readonly string[]): Promise<{ filepath: string; config: unknown } | null> {
+  const explorer = explorerFor(places);
   try {
     return await explorer.search(dir);
   } catch (error) {
@@ -127,7 +157,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const userDir = userConfigDir(options.env);
   const { pending } = options;
   // configure writes only where no other place of the directory holds a file.
-  const search = (dir: string, places: string[]) =>
+  const search = (dir: string, places: readonly string[]) =>
     pending && dirname(pending.file) === resolve(dir) ? Promise.resolve({ filepath: pending.file, config: { ...pending.values } }) : searchDir(dir, places);
   const found: ConfigLayer[] = [];
   const ignored: string[] = [];

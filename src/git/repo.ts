@@ -24,6 +24,12 @@ export interface RepoInfo {
  * git directory, as a hook's cwd is) to its repository.
  */
 export async function resolveRepo(dir: string): Promise<RepoInfo> {
+  const found = await locateRepo(dir);
+  return { ...found, annexUuid: await readAnnexUuid(found.dir) };
+}
+
+/** resolveRepo without the annex UUID: a caller can read it (readAnnexUuid) alongside other work. */
+export async function locateRepo(dir: string): Promise<Omit<RepoInfo, "annexUuid">> {
   const absolute = path.resolve(dir);
   const isDirectory = await stat(absolute).then((s) => s.isDirectory(), () => false);
   if (!isDirectory) throw new NotAnnexRepoError(absolute, "no such directory");
@@ -39,9 +45,13 @@ export async function resolveRepo(dir: string): Promise<RepoInfo> {
   if (!bare) {
     top = insideText === "true" ? await showToplevel(absolute) : await worktreeOfGitDir(absolute, gitDir);
   }
+  return { dir: top, gitDir, bare };
+}
+
+/** `annex.uuid` of the repository at `top`; undefined until `git annex init`. */
+export async function readAnnexUuid(top: string): Promise<string | undefined> {
   const uuid = await git(top, ["config", "--get", "annex.uuid"], { reject: false });
-  const annexUuid = uuid.exitCode === 0 && uuid.stdout.trim() !== "" ? uuid.stdout.trim() : undefined;
-  return { dir: top, gitDir, bare, annexUuid };
+  return uuid.exitCode === 0 && uuid.stdout.trim() !== "" ? uuid.stdout.trim() : undefined;
 }
 
 /** The annex UUID, or the error telling the user to `git annex init`. */

@@ -69,7 +69,12 @@ export function createFileScramCache(path: string, account: { domain: string; ji
     },
     async set(key, salted) {
       const cache: CacheFile = await readCache(path).catch((): CacheFile => ({ version: 1, entries: {} }));
-      cache.entries[entryKey(bound, key)] = { salted: salted.toString("base64"), savedAt: Date.now() };
+      const value = salted.toString("base64");
+      // Each login with a password sets the key it used: rewriting (and
+      // syncing) an unchanged file would put a disk flush in every login,
+      // between the hook's sender's login and its presence (issue 11).
+      if (cache.entries[entryKey(bound, key)]?.salted === value) return;
+      cache.entries[entryKey(bound, key)] = { salted: value, savedAt: Date.now() };
       await writeCache(path, cache);
     },
     async has(hash) {

@@ -17,6 +17,7 @@ import setupResourceBinding from "@xmpp/resource-binding";
 import plain from "@xmpp/sasl-plain";
 import SASLFactory from "saslmechanisms";
 import { EventEmitter } from "node:events";
+import { Writable } from "node:stream";
 import type { Logger } from "../log.js";
 import { dumpXml, type XmlElement } from "./element.js";
 import { createScramMechanism, type SaltedPasswordCache, type ScramExchange } from "./scram.js";
@@ -83,6 +84,12 @@ export interface XmppSession {
   send(stanza: XmlElement): Promise<void>;
   /** XEP-0199 ping to our server; resolves on any answer (an error reply also proves the stream alive). */
   ping(timeoutMs: number): Promise<void>;
+  /**
+   * send(), then ping() in the same write; resolves once the ping is
+   * answered: a server handles a stream's stanzas in order (RFC 6120
+   * §10.1), so it has then processed, and routed, the stanza.
+   */
+  sendAcknowledged(stanza: XmlElement, timeoutMs: number): Promise<void>;
   /** Stanzas that arrived before the first handler (a resumed stream's replay) go to it first. */
   on(event: "stanza", handler: (stanza: XmlElement) => void): void;
   on(event: "disconnect", handler: (reason: string) => void): void;
@@ -126,6 +133,7 @@ export function createXmppSession(options: SessionOptions): XmppSession {
   streamFeatures.use("starttls", "urn:ietf:params:xml:ns:xmpp-tls", async ({ entity: e }) => {
     if (e.isSecure()) return;
     await negotiateStartTls(e, settings);
+    log.debug("xmpp: TLS established");
   });
   // RFC 5802 §5: the server proves it knows the credentials in <success/>;
   // xmpp.js ignores that proof, so check it here (it is all that stands
@@ -169,6 +177,12 @@ export function createXmppSession(options: SessionOptions): XmppSession {
   entity.on("element", () => {
     lastInboundAt = Date.now();
   });
+  // Each step of the login with its time in a debug log (GIT_ANNEX_XMPP_TRACE=1 for the hook's sender).
+  entity.on("status", (status: string) => log.debug(`xmpp: ${status}`));
+  entity.on("nonza", (element: Element) => {
+    // Stream management's acks, once online, would be noise.
+    if (entity.status !== "online") log.debug(`xmpp: in <${element.name}>`);
+  });
   entity.on("error", (error: unknown) => {
     lastError = error;
     log.debug(`xmpp: error ${(error as Error).message}`);
@@ -184,6 +198,17 @@ export function createXmppSession(options: SessionOptions): XmppSession {
       dropReason ?? (info.reason as Error | undefined)?.message ?? (lastError as Error | undefined)?.message ?? "connection closed";
     events.emit("disconnect", reason);
   });
+  const send = async (stanza: XmlElement) => {
+    if (log.level === "debug") log.debug(`xmpp: out ${dumpXml(stanza)}`);
+    await entity.send(toElement(stanza));
+  };
+  const ping = async (timeoutMs: number) => {
+    try {
+      await iqCaller.request(xml("iq", { type: "get", to: domain }, xml("ping", { xmlns: NS_PING })), timeoutMs);
+    } catch (error) {
+      if (!(error instanceof StanzaError)) throw error;
+    }
+  };
   const drop = (reason: string) => {
     dropReason ??= reason;
     destroySocket(entity.socket);
@@ -227,16 +252,23 @@ export function createXmppSession(options: SessionOptions): XmppSession {
       }
       return entity.jid!.toString();
     },
-    async send(stanza) {
-      if (log.level === "debug") log.debug(`xmpp: out ${dumpXml(stanza)}`);
-      await entity.send(toElement(stanza));
-    },
-    async ping(timeoutMs) {
+    send,
+    ping,
+    async sendAcknowledged(stanza, timeoutMs) {
+      // One segment: as two, the server's answer to the second (the ping's
+      // result) may wait behind its answer to the first (our presence,
+      // echoed back) for our delayed ACK, if the server has Nagle on.
+      const socket = rawSocket(entity.socket);
+      socket?.cork();
+      let sent: Promise<void>;
+      let answered: Promise<void>;
       try {
-        await iqCaller.request(xml("iq", { type: "get", to: domain }, xml("ping", { xmlns: NS_PING })), timeoutMs);
-      } catch (error) {
-        if (!(error instanceof StanzaError)) throw error;
+        sent = send(stanza);
+        answered = ping(timeoutMs);
+      } finally {
+        socket?.uncork();
       }
+      await Promise.all([sent, answered]);
     },
     on(event: string, handler: (...args: any[]) => void) {
       events.on(event, handler);
@@ -269,6 +301,12 @@ async function pickMechanism(offered: string[], options: SessionOptions): Promis
     if (hash && (await options.saltedPasswordCache?.has?.(hash))) return mechanism;
   }
   throw new NoCredentialsError(offered);
+}
+
+/** The stream under xmpp.js's socket: @xmpp/tls wraps the TLS socket in an emitter of its own. */
+function rawSocket(socket: { socket?: unknown } | null | undefined): Writable | undefined {
+  const inner = socket?.socket ?? socket;
+  return inner instanceof Writable ? inner : undefined;
 }
 
 /**
