@@ -18,9 +18,12 @@ declare module "@xmpp/client-core" {
     jid: { toString(): string } | null;
     status: string;
     socket: any;
-    options: { domain: string; service?: string };
+    options: { domain: string; service?: string; lang?: string };
     timeout: number;
     start(): Promise<unknown>;
+    /** start()'s two steps: the socket, then the stream. */
+    connect(service?: string): Promise<unknown>;
+    open(options: { domain: string; lang?: string | undefined }): Promise<unknown>;
     stop(): Promise<unknown>;
     disconnect(): Promise<unknown>;
     send(element: Element): Promise<void>;
@@ -94,7 +97,10 @@ declare module "@xmpp/connection/lib/StreamError.js" {
   }
 }
 declare module "@xmpp/events" {
+  import type { EventEmitter } from "node:events";
   export class TimeoutError extends Error {}
+  /** Resolves on `event`, rejects on `rejectEvent` ("error" unless told) or after `timeout` ms. */
+  export function promise(target: EventEmitter, event: string, rejectEvent?: string, timeout?: number): Promise<unknown>;
 }
 declare module "@xmpp/middleware/lib/StanzaError.js" {
   export default class StanzaError extends Error {

@@ -17,6 +17,7 @@ import setupResourceBinding from "@xmpp/resource-binding";
 import plain from "@xmpp/sasl-plain";
 import SASLFactory from "saslmechanisms";
 import { EventEmitter } from "node:events";
+import { promise } from "@xmpp/events";
 import { Writable } from "node:stream";
 import type { Logger } from "../log.js";
 import { dumpXml, type XmlElement } from "./element.js";
@@ -230,12 +231,12 @@ export function createXmppSession(options: SessionOptions): XmppSession {
       try {
         if (startOptions.streamManagement) {
           const negotiated = sm.arm(startOptions.resume);
-          const online = entity.start();
+          const online = startEntity(entity);
           // A resumed stream never goes "online" in xmpp.js's sense: wait for whichever settles first.
           online.catch(() => undefined);
           smOutcome = await Promise.race([online.then(() => negotiated), negotiated]);
         } else {
-          await entity.start();
+          await startEntity(entity);
         }
         if (scram && !serverProved) throw new ServerProofError();
         // Only a key the server accepted, and proved it knows, is cached.
@@ -301,6 +302,24 @@ async function pickMechanism(offered: string[], options: SessionOptions): Promis
     if (hash && (await options.saltedPasswordCache?.has?.(hash))) return mechanism;
   }
   throw new NoCredentialsError(offered);
+}
+
+/**
+ * What @xmpp/connection 0.14's start() does — connect, then open the stream
+ * and wait until online — except that its promise for "online", made
+ * before the opening, also rejects on the "error" that fails the opening,
+ * and nobody awaits it then: a connection reset while the stream opens (a
+ * server going down, a relay with nothing behind it) ended the whole
+ * process with an unhandled rejection instead of a failed login.
+ */
+async function startEntity(entity: CountingClient): Promise<unknown> {
+  if (entity.status !== "offline") throw new Error("Connection is not offline");
+  const { service, domain, lang } = entity.options;
+  await entity.connect(service);
+  const online = promise(entity, "online");
+  online.catch(() => undefined);
+  await entity.open({ domain, lang });
+  return online;
 }
 
 /** The stream under xmpp.js's socket: @xmpp/tls wraps the TLS socket in an emitter of its own. */

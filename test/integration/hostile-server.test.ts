@@ -5,6 +5,7 @@
  * error says what is wrong at once, and an announcement whose account is
  * known is delivered or kept. Real prosody, real git-annex, the built CLI.
  */
+import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { openQueue } from "../../src/announce/queue.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -84,6 +85,31 @@ describe("a server (or a man in the middle) that offers no STARTTLS", () => {
     await daemon.waitForLine(/cannot connect: .*did not offer TLS/);
     expect(daemon.exited).toBe(false);
     expect(daemon.count(/did not answer in time|did not finish within/)).toBe(0);
+  });
+});
+
+describe("a server that resets the connection while the stream opens", () => {
+  it("notify says so and keeps the announcement (xmpp.js's unawaited promise no longer ends the process)", async () => {
+    // What a relay with its server down, or a server going down, does: accept, then reset.
+    const resetting: Server = createServer((socket) => {
+      socket.on("error", () => undefined);
+      socket.once("data", () => socket.resetAndDestroy());
+    });
+    await new Promise<void>((resolve) => resetting.listen(0, "127.0.0.1", resolve));
+    const port = (resetting.address() as { port: number }).port;
+    try {
+      for (let i = 0; i < 5; i++) {
+        const result = await runCli(["notify", "--repo", hub, "--uuid", uuid(20 + i), "--timeout", "5000"], {
+          env: { ...box.env, GIT_ANNEX_XMPP_PORT: String(port) },
+        });
+        expect(result.exitCode, result.stderr).toBe(0);
+        expect(result.stderr).toMatch(/connection reset.*stays queued as/);
+        expect(result.stderr).not.toMatch(/triggerUncaughtException|internal error/);
+        expect((await queued()).map((e) => e.uuids)).toContainEqual([uuid(20 + i)]);
+      }
+    } finally {
+      await new Promise((resolve) => resetting.close(resolve));
+    }
   });
 });
 
