@@ -54,7 +54,7 @@ export async function runTransfers(repo: string, target: TransferTarget, options
   const inputs = stepInputs(repo, target, options, sentTo);
   for (const step of steps) {
     if (options.signal?.aborted) break;
-    const done = target === "all" || step.step === "export" ? await runWhole(repo, step, options) : await runBatches(repo, step, await inputs(step), options);
+    const done = target === "all" || step.step === "export" ? await runWhole(repo, step, options, summary) : await runBatches(repo, step, await inputs(step), options);
     for (const result of done) {
       // A drop that numcopies forbids is not a failure to retry: sync --content leaves it too.
       if (!result.success) {
@@ -128,11 +128,14 @@ async function withoutAbsent(target: ReadonlyMap<string, string | undefined>, gi
  * otherwise log every other file "not present" there, which sync --content
  * does not.
  */
-async function runWhole(repo: string, step: Step, options: TransferOptions): Promise<Outcome> {
+async function runWhole(repo: string, step: Step, options: TransferOptions, summary: TransferSummary): Promise<Outcome> {
   const only = step.step === "drop" && step.remote !== undefined ? ["--in", step.remote] : [];
   const tracker = createProgressTracker({ step: step.step, remote: step.remote });
   const { outcome, exitCode } = await runStreaming(repo, [...step.args, ...only, ...jsonArgs(step)], undefined, tracker, options);
-  if (exitCode !== 0 && outcome.every((r) => r.success)) outcome.push({ file: `(${step.step} of the whole tree)`, key: undefined, success: false, reason: `git-annex exited ${exitCode}` });
+  if (exitCode !== 0 && outcome.every((r) => r.success)) {
+    summary.cutShort = true;
+    outcome.push({ file: `(${step.step} of the whole tree)`, key: undefined, success: false, reason: exitCode === null ? "git-annex was stopped" : `git-annex exited ${exitCode}` });
+  }
   return outcome;
 }
 

@@ -3,7 +3,7 @@ import { parseAnnexLine } from "../../src/sync/progress.js";
 import { createProgressTracker } from "../../src/sync/progress-tracker.js";
 import { createProgressReporter } from "../../src/sync/progress-line.js";
 import { unansweredFailures } from "../../src/sync/transfer.js";
-import { describeOutcome, recordOutcome, waitingForContent } from "../../src/sync/waiting.js";
+import { describeOutcome, recordOutcome, triedBy, waitingForContent } from "../../src/sync/waiting.js";
 
 const MB = 1_000_000;
 // As git-annex 10.20230126 prints them (`get --batch --json --json-progress --json-error-messages`).
@@ -119,6 +119,16 @@ describe("failures and files waiting for content", () => {
     expect(third.resolved).toEqual(["gone"]);
     // A full scan tried everything: what it did not report is resolved.
     expect(recordOutcome(third, { tried: "all", failed: [], waiting: [], now: "t4" })).toMatchObject({ failures: {}, waiting: {}, resolved: ["f"] });
+  });
+  it("a full scan whose git-annex died tried nothing that can be counted: the records stand", () => {
+    const before = recordOutcome({ failures: {}, waiting: {} }, { tried: new Set(["f", "gone"]), failed: [failed], waiting: [notAvailable], now: "t1" });
+    const died = { file: "(get of the whole tree)", step: "get" as const, reason: "git-annex exited 1" };
+    const after = recordOutcome(before, { tried: triedBy("all", ["f"], true), failed: [died], waiting: [], now: "t2" });
+    expect(Object.keys(after.failures).sort()).toEqual(["(get of the whole tree)", "f"]);
+    expect(after.waiting.gone).toBeDefined();
+    expect(after.resolved).toEqual([]);
+    expect(triedBy("all", [], false)).toBe("all");
+    expect(triedBy(new Map([["a", "k"]]), ["f"], false)).toEqual(new Set(["a", "f"]));
   });
 });
 
