@@ -63,24 +63,31 @@ if [ "${GIT_ANNEX_XMPP:-1}" != 0 ] && [ "${1:-}" = committed ]; then
 $git_annex_xmpp_tracking
 git_annex_xmpp_eof
 		[ -n "$git_annex_xmpp_pushed" ] || exit 0
-		# The remotes that are git-annex repositories (git-annex recorded
-		# their UUID), one fork for all; others are not announced. A remote's
-		# name may hold a slash: a tracking ref belongs to the longest name
-		# it starts with. Each line becomes "remote old new remote-side-ref".
-		git_annex_xmpp_annexed=$(git config --get-regexp '^remote\..*\.annex-uuid$' 2>/dev/null) || exit 0
+		# The remotes (their url) and which are git-annex repositories (their
+		# annex-uuid), one fork for all. A remote's name may hold a slash: a
+		# tracking ref belongs to the longest remote name it starts with, and
+		# is announced only when that remote has a UUID (not when a shorter
+		# name that does is a prefix of it: "nas" and "nas/usb"). Each line
+		# becomes "remote old new remote-side-ref".
+		git_annex_xmpp_config=$(git config --get-regexp '^remote\..*\.(url|annex-uuid)$' 2>/dev/null) || exit 0
 		git_annex_xmpp_mapped=
 		while read -r git_annex_xmpp_rest git_annex_xmpp_line; do
 			git_annex_xmpp_remote=
-			while read -r git_annex_xmpp_name git_annex_xmpp_uuid; do
+			while read -r git_annex_xmpp_name git_annex_xmpp_value; do
 				git_annex_xmpp_name=${git_annex_xmpp_name#remote.}
-				git_annex_xmpp_name=${git_annex_xmpp_name%.annex-uuid}
+				git_annex_xmpp_name=${git_annex_xmpp_name%.*}
 				case $git_annex_xmpp_rest in
 					"$git_annex_xmpp_name"/?*) [ ${#git_annex_xmpp_name} -le ${#git_annex_xmpp_remote} ] || git_annex_xmpp_remote=$git_annex_xmpp_name ;;
 				esac
 			done <<git_annex_xmpp_eof
-$git_annex_xmpp_annexed
+$git_annex_xmpp_config
 git_annex_xmpp_eof
-			[ -n "$git_annex_xmpp_remote" ] || continue
+			case "
+$git_annex_xmpp_config" in
+				*"
+remote.$git_annex_xmpp_remote.annex-uuid "[0-9A-Za-z]*) ;;
+				*) continue ;;
+			esac
 			git_annex_xmpp_mapped="$git_annex_xmpp_mapped$git_annex_xmpp_remote $git_annex_xmpp_line refs/heads/${git_annex_xmpp_rest#"$git_annex_xmpp_remote"/}
 "
 		done <<git_annex_xmpp_eof

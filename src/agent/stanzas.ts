@@ -115,7 +115,7 @@ export async function handlePush(
     if (admitted) repo.onRefused?.(from, accepted.refused);
     return;
   }
-  if (accepted.signed && accepted.ext) repo.onHeard?.(bareJid(from), { uuids: accepted.uuids, refs: accepted.ext.refs.map((r) => ({ ref: r.name, new: r.new })) });
+  if (accepted.signed && accepted.ext) repo.onHeard?.(bareJid(from), { uuids: accepted.uuids, refs: accepted.ext.refs.map((r) => ({ ref: r.name, new: r.new })), sealed: accepted.sealed });
   if (!admitted) {
     intake.missed(bareJid(from), accepted.uuids);
     return;

@@ -114,7 +114,7 @@ async function sendBatches(queue: Queue, session: XmppSession, account: Account,
       continue;
     }
     await queue.remove(batch.names);
-    options.recent.remember(account.key, batch.announcement, Date.now());
+    options.recent.remember(account.key, asSent(batch.announcement, account), Date.now());
     options.onSent?.(batch.announcement);
     result.entries += batch.names.length;
     result.presences += 1;
@@ -132,13 +132,18 @@ async function sendBatches(queue: Queue, session: XmppSession, account: Account,
 async function dropRedundant(queue: Queue, account: Account, pending: PendingAnnouncement[], options: DeliverOptions & { recent: RecentAnnouncements }): Promise<PendingAnnouncement[]> {
   const memories = options.heard ? [options.recent, options.heard] : [options.recent];
   const now = Date.now();
-  const redundant = pending.filter((p) => carriesNothingNew(memories, account.key, p.announcement, now));
+  const redundant = pending.filter((p) => carriesNothingNew(memories, account.key, asSent(p.announcement, account), now));
   if (redundant.length === 0) return pending;
   await queue.remove(redundant.map((p) => p.name));
   for (const { announcement } of redundant) {
     (options.quiet ? options.log.debug : options.log.info)(`nothing new in a queued push ${describe(announcement)}: its refs were announced at these commits moments ago`);
   }
   return pending.filter((p) => !redundant.includes(p));
+}
+
+/** An announcement as it goes out: sealed when it or the account's configuration asks for it (send.ts). */
+function asSent(announcement: Announcement, account: Account): Announcement {
+  return { ...announcement, sealed: announcement.sealed === true || account.config.sealed };
 }
 
 /** Whether `message` was logged at warning level before (then it goes to debug); remembers it. */

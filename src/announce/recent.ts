@@ -34,14 +34,19 @@ export const RECENT_WINDOW_MS = 30_000;
 /** Bounds the memory of a sender flooded with distinct pushes. */
 const MAX_UPDATES = 10_000;
 
-/** What a presence announced: the UUIDs, and the refs with their new objects. */
-export type Announced = Pick<Announcement, "uuids" | "refs">;
+/**
+ * What a presence announced: the UUIDs, the refs with their new objects,
+ * and whether its UUIDs were sealed. A sealed presence says nothing to a
+ * listener without the secret (nor to plain git-annex), so it makes only a
+ * sealed entry redundant; an unsealed one makes either.
+ */
+export type Announced = Pick<Announcement, "uuids" | "refs" | "sealed">;
 
 export interface RecentAnnouncements {
   /** A presence of `account` (bare JID) carrying `announced` was acknowledged (or received) at `at`. */
   remember(account: string, announced: Announced, at: number): void;
-  /** Whether a presence of `account` for exactly these UUIDs carried `update` (refUpdateKey) within the window before `at`. */
-  knows(account: string, uuids: readonly string[], update: string, at: number): boolean;
+  /** Whether a presence of `account` for exactly these UUIDs carried `update` (refUpdateKey) within the window before `at`; a sealed one counts only for a `sealed` entry. */
+  knows(account: string, uuids: readonly string[], update: string, at: number, sealed?: boolean): boolean;
   /** What is still within the window at `at`, to be kept in a file (target key → ref update → time). */
   snapshot(at: number): RecentSnapshot;
 }
@@ -51,7 +56,7 @@ export type RecentSnapshot = Record<string, Record<string, number>>;
 /** Whether one of `memories` knows every ref update `announced` makes, for `account` and its UUIDs. */
 export function carriesNothingNew(memories: readonly RecentAnnouncements[], account: string, announced: Announced, at: number): boolean {
   const updates = refUpdateKeys(announced);
-  return updates !== undefined && updates.every((update) => memories.some((m) => m.knows(account, announced.uuids, update, at)));
+  return updates !== undefined && updates.every((update) => memories.some((m) => m.knows(account, announced.uuids, update, at, announced.sealed === true)));
 }
 
 export function createRecentAnnouncements(windowMs = RECENT_WINDOW_MS, saved: RecentSnapshot = {}): RecentAnnouncements {
@@ -80,7 +85,7 @@ export function createRecentAnnouncements(windowMs = RECENT_WINDOW_MS, saved: Re
       // Expired ones are ignored when asked; dropped only when room is needed.
       if (size + updates.length > MAX_UPDATES) prune(at);
       if (size + updates.length > MAX_UPDATES) return;
-      const key = targetKey(account, announced.uuids);
+      const key = targetKey(account, announced.uuids, announced.sealed === true);
       const known = seen.get(key) ?? new Map<string, number>();
       seen.set(key, known);
       for (const update of updates) {
@@ -88,9 +93,12 @@ export function createRecentAnnouncements(windowMs = RECENT_WINDOW_MS, saved: Re
         known.set(update, at);
       }
     },
-    knows(account, uuids, update, at) {
-      const when = seen.get(targetKey(account, uuids))?.get(update);
-      return when !== undefined && when <= at && at - when <= windowMs;
+    knows(account, uuids, update, at, sealed = false) {
+      const within = (key: string) => {
+        const when = seen.get(key)?.get(update);
+        return when !== undefined && when <= at && at - when <= windowMs;
+      };
+      return within(targetKey(account, uuids, false)) || (sealed && within(targetKey(account, uuids, true)));
     },
     snapshot(at) {
       prune(at);
@@ -115,9 +123,9 @@ function refUpdateKeys(announced: Announced): string[] | undefined {
   return keys;
 }
 
-/** Who hears the presence (the account's audience) and whom it speaks for (the UUIDs). */
-function targetKey(account: string, uuids: readonly string[]): string {
-  return JSON.stringify([account, [...uuids].sort()]);
+/** Who hears the presence (the account's audience), whom it speaks for (the UUIDs), and whether only holders of the secret could read that. */
+function targetKey(account: string, uuids: readonly string[], sealed: boolean): string {
+  return JSON.stringify([account, [...uuids].sort(), ...(sealed ? ["sealed"] : [])]);
 }
 
 /**

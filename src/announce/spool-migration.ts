@@ -3,20 +3,22 @@
  * ($XDG_STATE_HOME/git-annex-xmpp/spool/<account>/<time>-<pid>-<random>.json,
  * one JSON announcement a file: {uuids, refs, createdAt, repo?, sealed?})
  * move into the queue, so that an upgrade loses none. Each file is claimed
- * by a rename (of two processes, one wins), queued as a `notify` entry of
+ * by a rename (of two processes, one wins; see claim), queued as a `notify` entry of
  * its repository with its UUIDs and refs (sealing and the secret are the
  * repository's own when it is sent, as for every entry), then deleted. A
  * file that names no repository or is no announcement stays, named once.
  */
 import { readdir, readFile, rename, rmdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { isProcessAlive } from "../lock/pid-lock.js";
 import type { Logger } from "../log.js";
 import type { Queue } from "./queue.js";
 import type { QueueEntry } from "./queue-entry.js";
 import type { RefUpdate } from "./refs.js";
 
 const OLD_ENTRY = /^\d{15}-\d+-[0-9a-z]+\.json$/;
-const CLAIMED = ".migrating-";
+/** `.migrating-<pid>-<old name>`: claimed by that process. */
+const CLAIMED = /^\.migrating-(\d+)-(.+)$/;
 
 /** Moves the old spool's announcements into `queue`; how many it moved. */
 export async function migrateOldSpool(stateDir: string, queue: Queue, log: Logger): Promise<number> {
@@ -26,18 +28,18 @@ export async function migrateOldSpool(stateDir: string, queue: Queue, log: Logge
   for (const account of accounts) {
     const dir = join(spool, account);
     for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) {
-      // A claimed file whose claimer died before deleting it is taken again: a duplicate costs one presence, a loss a push.
-      if (!OLD_ENTRY.test(name) && !name.startsWith(CLAIMED)) continue;
-      const claimed = name.startsWith(CLAIMED) ? join(dir, name) : join(dir, `${CLAIMED}${name}`);
-      if (claimed !== join(dir, name) && !(await rename(join(dir, name), claimed).then(() => true, () => false))) continue;
-      const entry = oldEntry(await readFile(claimed, "utf8").catch(() => ""));
+      const claimed = await claim(dir, name);
+      if (claimed === undefined) continue;
+      const text = await readFile(join(dir, claimed.file), "utf8").catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? undefined : ""));
+      if (text === undefined) continue;
+      const entry = oldEntry(text);
       if (typeof entry === "string") {
-        await rename(claimed, join(dir, name.replace(CLAIMED, ""))).catch(() => undefined);
-        log.warn(`old spool: ${join(dir, name.replace(CLAIMED, ""))} stays (${entry}); remove it once you have announced its push another way`);
+        await rename(join(dir, claimed.file), join(dir, claimed.original)).catch(() => undefined);
+        log.warn(`old spool: ${join(dir, claimed.original)} stays (${entry}); remove it once you have announced its push another way`);
         continue;
       }
       await queue.add(entry);
-      await unlink(claimed).catch(() => undefined);
+      await unlink(join(dir, claimed.file)).catch(() => undefined);
       moved++;
     }
     await rmdir(dir).catch(() => undefined);
@@ -45,6 +47,22 @@ export async function migrateOldSpool(stateDir: string, queue: Queue, log: Logge
   await rmdir(spool).catch(() => undefined);
   if (moved > 0) log.info(`old spool: moved ${moved} announcement(s) into the queue ${queue.dir}`);
   return moved;
+}
+
+/**
+ * Claims one spool file by renaming it to `.migrating-<our pid>-<name>`: of
+ * two processes, one wins. A file claimed by a process that still runs is
+ * its own (the agent and a sender may migrate at once); one whose claimer
+ * died before deleting it is taken again (a duplicate costs one presence,
+ * a loss a push).
+ */
+async function claim(dir: string, name: string): Promise<{ file: string; original: string } | undefined> {
+  const taken = CLAIMED.exec(name);
+  if (taken === null && !OLD_ENTRY.test(name)) return undefined;
+  if (taken !== null && (Number(taken[1]) === process.pid || isProcessAlive(Number(taken[1])))) return undefined;
+  const original = taken === null ? name : taken[2]!;
+  const file = `.migrating-${process.pid}-${original}`;
+  return (await rename(join(dir, name), join(dir, file)).then(() => true, () => false)) ? { file, original } : undefined;
 }
 
 /** An old spool file as a queue entry, or why it cannot be one. Pure. */

@@ -31,6 +31,11 @@ export const COMPLETION_HELP = [
   "  source <(git-annex-xmpp completion)           complete in this shell only",
 ].join("\n");
 
+/** Whether `argv` asks for `completion --help`, global options (main.ts) before the command or not. */
 export function isCompletionHelp(argv: readonly string[]): boolean {
-  return argv[0] === "completion" && argv.slice(1).some((a) => a === "--help" || a === "-h");
+  let at = 0;
+  while (at < argv.length && /^(-v|-q|--verbose|--quiet|--config=.*|--config)$/.test(argv[at]!)) at += argv[at] === "--config" ? 2 : 1;
+  const rest = argv.slice(at + 1);
+  const end = rest.indexOf("--");
+  return argv[at] === "completion" && (end < 0 ? rest : rest.slice(0, end)).some((a) => a === "--help" || a === "-h");
 }

@@ -19,6 +19,13 @@ export interface StepFiles {
 export interface ProgressTracker {
   /** Takes one parsed line; true when the progress changed. */
   take(line: AnnexLine): boolean;
+  /**
+   * A batch process ended: the next answer is for file `position` (the
+   * next batch's first). Files it never answered (it died) leave the
+   * totals; without this, every later answer would be counted for the
+   * wrong file and size.
+   */
+  skipTo(position: number): void;
   snapshot(): TransferProgress;
 }
 
@@ -67,6 +74,11 @@ export function createProgressTracker(step: StepFiles, now: () => number = Date.
         return true;
       }
       return false;
+    },
+    skipTo(position) {
+      if (!files) return;
+      while (index < position && index < files.length) finish(undefined, false);
+      current = undefined;
     },
     snapshot() {
       const moving = current?.bytesDone ?? 0;

@@ -82,10 +82,15 @@ export interface TransferSummary {
   failed: TransferFailure[];
   /** Files whose content no reachable remote has: waiting for it, not failures (wanted.ts, waitingForContent). */
   waiting: TransferFailure[];
+  /**
+   * A whole-tree step's git-annex failed without naming a file (it died):
+   * what it did not get to is unknown, so a full scan was not done.
+   */
+  cutShort: boolean;
 }
 
 export function emptySummary(): TransferSummary {
-  return { got: 0, sent: {}, dropped: 0, failed: [], waiting: [] };
+  return { got: 0, sent: {}, dropped: 0, failed: [], waiting: [], cutShort: false };
 }
 
 export interface RunFigures {

@@ -14,7 +14,7 @@ import { pullRemotes, pushRemotes, type PullMethod } from "./pull.js";
 import { loadSyncState, saveSyncState, type SyncState } from "./state.js";
 import { createAncestry, readTips, rewrittenRefs, type Tips } from "./tips.js";
 import { runTransfers, type TransferTarget } from "./transfer.js";
-import { describeOutcome, recordOutcome, type Outcome } from "./waiting.js";
+import { describeOutcome, recordOutcome, triedBy, type Outcome } from "./waiting.js";
 
 export interface TargetedSyncDeps {
   /** Work tree top level and git directory of the listening clone. */
@@ -55,10 +55,10 @@ export function createTargetedSync(deps: TargetedSyncDeps): TargetedSync {
     await pushRemotes(dir, remotes, { syncArgs: deps.syncArgs, signal });
     const pushMs = clock();
     const final = await readTips(dir, remotes);
-    // Left-over failures were all considered: one that is no longer an annexed file has nothing left to move.
-    const tried = target === "all" ? "all" : new Set([...target.keys(), ...state.pending]);
+    const tried = triedBy(target, state.pending, summary.cutShort);
     const outcome = recordOutcome(state, { tried, failed: summary.failed, waiting: summary.waiting, now: new Date(now()).toISOString() });
-    await saveSyncState(gitDir, nextState(state, final, plan, outcome, now()));
+    // A full scan cut short is not done: the next sync that is due one runs it again.
+    await saveSyncState(gitDir, nextState(state, final, summary.cutShort ? { kind: "targeted" } : plan, outcome, now()));
     const paths = target === "all" ? undefined : target.size;
     deps.log.info(formatSummary(summary, { scan: plan.kind, paths, pullMs, scanMs, transferMs, pushMs }));
     for (const line of describeOutcome(outcome)) deps.log.warn(line);

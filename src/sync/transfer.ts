@@ -54,7 +54,7 @@ export async function runTransfers(repo: string, target: TransferTarget, options
   const inputs = stepInputs(repo, target, options, sentTo);
   for (const step of steps) {
     if (options.signal?.aborted) break;
-    const done = target === "all" || step.step === "export" ? await runWhole(repo, step, options) : await runBatches(repo, step, await inputs(step), options);
+    const done = target === "all" || step.step === "export" ? await runWhole(repo, step, options, summary) : await runBatches(repo, step, await inputs(step), options);
     for (const result of done) {
       // A drop that numcopies forbids is not a failure to retry: sync --content leaves it too.
       if (!result.success) {
@@ -128,11 +128,14 @@ async function withoutAbsent(target: ReadonlyMap<string, string | undefined>, gi
  * otherwise log every other file "not present" there, which sync --content
  * does not.
  */
-async function runWhole(repo: string, step: Step, options: TransferOptions): Promise<Outcome> {
+async function runWhole(repo: string, step: Step, options: TransferOptions, summary: TransferSummary): Promise<Outcome> {
   const only = step.step === "drop" && step.remote !== undefined ? ["--in", step.remote] : [];
   const tracker = createProgressTracker({ step: step.step, remote: step.remote });
   const { outcome, exitCode } = await runStreaming(repo, [...step.args, ...only, ...jsonArgs(step)], undefined, tracker, options);
-  if (exitCode !== 0 && outcome.every((r) => r.success)) outcome.push({ file: `(${step.step} of the whole tree)`, key: undefined, success: false, reason: `git-annex exited ${exitCode}` });
+  if (exitCode !== 0 && outcome.every((r) => r.success)) {
+    summary.cutShort = true;
+    outcome.push({ file: `(${step.step} of the whole tree)`, key: undefined, success: false, reason: exitCode === null ? "git-annex was stopped" : `git-annex exited ${exitCode}` });
+  }
   return outcome;
 }
 
@@ -148,13 +151,25 @@ async function runBatches(repo: string, step: Step, target: ReadonlyMap<string, 
     const batch = paths.slice(at, at + batchSize);
     const args = [...step.args, "--batch", "-z", ...jsonArgs(step)];
     const run = await runStreaming(repo, args, `${batch.join("\0")}\0`, tracker, options);
-    // A process that died without answering: every path of the batch is retried later.
-    if (run.exitCode !== 0 && run.outcome.every((r) => r.success)) {
-      run.outcome.push(...batch.map((file) => ({ file, key: undefined, success: false, reason: `git-annex exited ${run.exitCode}` })));
-    }
-    outcome.push(...run.outcome);
+    tracker.skipTo(at + batch.length);
+    outcome.push(...run.outcome, ...unansweredFailures(batch, run));
   }
   return outcome;
+}
+
+/**
+ * The failures a batch process that failed left unsaid. Answers come in
+ * input order: the paths after its last answer were never tried, and are
+ * retried later (every path, when it answered all well and still failed).
+ * Pure.
+ */
+export function unansweredFailures(batch: readonly string[], run: { outcome: readonly BatchResult[]; answers: number; exitCode: number | null }): BatchResult[] {
+  if (run.exitCode === 0) return [];
+  const reason = run.exitCode === null ? "git-annex was stopped" : `git-annex exited ${run.exitCode}`;
+  const failed = (file: string): BatchResult => ({ file, key: undefined, success: false, reason });
+  const unanswered = batch.slice(run.answers);
+  if (unanswered.length > 0) return unanswered.map(failed);
+  return run.outcome.every((r) => r.success) ? batch.map(failed) : [];
 }
 
 /** Transfers report per-file progress; drops have none. */
@@ -165,11 +180,14 @@ function jsonArgs(step: Step): string[] {
 /** Runs one git-annex process, its output read line by line as it comes: results kept, progress passed on. */
 async function runStreaming(repo: string, args: string[], input: string | undefined, tracker: ProgressTracker, options: TransferOptions) {
   const outcome: Outcome = [];
+  /** Results and blank lines: one per `--batch` input line. */
+  let answers = 0;
   const onLine = (text: string) => {
     const line = parseAnnexLine(text);
+    if (line.kind === "result" || line.kind === "empty") answers++;
     if (line.kind === "result") outcome.push(line.result);
     if (tracker.take(line)) options.onProgress?.(tracker.snapshot());
   };
   const result = await annex(repo, args, { ...(input !== undefined ? { input } : {}), reject: false, signal: options.signal, onLine });
-  return { outcome, exitCode: result.exitCode };
+  return { outcome, answers, exitCode: result.exitCode };
 }

@@ -65,6 +65,18 @@ export function recordOutcome(
   return { failures, waiting, newFailures, newWaiting, resolved: [...new Set(resolved)].sort() };
 }
 
+/**
+ * The files a run tried: every file in a full scan, unless a step's
+ * git-annex died without saying how far it got (then none can be counted
+ * as tried, and the records stand); in a targeted scan its paths and the
+ * left-over failures (one that is no longer an annexed file has nothing
+ * left to move).
+ */
+export function triedBy(target: ReadonlyMap<string, unknown> | "all", pending: readonly string[], cutShort: boolean): ReadonlySet<string> | "all" {
+  if (target === "all") return cutShort ? new Set() : "all";
+  return new Set([...target.keys(), ...pending]);
+}
+
 /** At most this many files are named in the log per run; `status` lists them all. */
 const NAMED_PER_RUN = 20;
 

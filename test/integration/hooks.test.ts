@@ -414,6 +414,22 @@ describe("the client block (install-hooks --client) in a clone's reference-trans
     expect(await readFile(file, "latin1")).toBe(own);
   });
 
+  it("gives a tracking ref to the longest remote name it starts with, announced only when that remote is a git-annex one (dash; dots, dashes, slashes)", async () => {
+    const { hub, clone, env, entries } = await clientClone("client-names");
+    await installHooksCommand(commandContext(clone), { client: true, cliCommand: ["/nonexistent/cli"] });
+    await box.commitFile(clone, "a", "a\n");
+    // "origin/usb" is a plain git remote whose name starts with the annexed "origin".
+    await box.git(clone, ["remote", "add", "origin/usb", hub]);
+    await box.git(clone, ["push", "-q", "origin/usb", "main"], env);
+    expect(await entries()).toEqual([]);
+    await box.git(clone, ["remote", "add", "my.nas-1/hub", hub]);
+    await box.git(clone, ["config", "remote.my.nas-1/hub.annex-uuid", "11111111-2222-3333-4444-555555555555"]);
+    await box.git(clone, ["push", "-q", "my.nas-1/hub", "main:synced/main"], env);
+    const queued = await entries();
+    expect(queued).toHaveLength(1);
+    expect(queued[0]).toMatch(/\nremote my\.nas-1\/hub\n\n0{40} [0-9a-f]{40} refs\/heads\/synced\/main\n/);
+  });
+
   it("refuses --client in a bare hub", async () => {
     const hub = await box.makeRepo("client-bare.git", { bare: true });
     await expect(installHooksCommand(commandContext(hub), { client: true })).rejects.toBeInstanceOf(UsageError);

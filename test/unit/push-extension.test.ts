@@ -200,14 +200,20 @@ describe("sealed mode (DESIGN.md §2.2)", () => {
     const signed = ctx(false, [KEY]);
     await handleStanza(received(encodeAnnouncement(announcement, { secret: SECRET, now: NOW, nonce: "heard-nonce" })), signed);
     await signed.intake.idle();
-    expect(heard).toEqual([["alice@localhost", { uuids: [UUID], refs: [{ ref: "refs/heads/main", new: SHA1 }, { ref: "refs/heads/git-annex", new: SHA2 }] }]]);
+    expect(heard).toEqual([["alice@localhost", { uuids: [UUID], refs: [{ ref: "refs/heads/main", new: SHA1 }, { ref: "refs/heads/git-annex", new: SHA2 }], sealed: false }]]);
     // The sync it asks for names the announced objects, for a follow-up to look for (agent/follow-up.ts).
     expect(objects).toEqual([[SHA1, SHA2]]);
+
+    // A sealed one is heard as sealed: it covers only a sealed entry (announce/recent.ts).
+    await handleStanza(received(encodeAnnouncement(announcement, { secret: SECRET, sealed: true, now: NOW, nonce: "sealed-nonce" })), signed);
+    await signed.intake.idle();
+    expect(heard[1]).toEqual(["alice@localhost", expect.objectContaining({ sealed: true })]);
+    heard.splice(1);
 
     const unsigned = ctx(true, []);
     await handleStanza(received(encodeAnnouncement(announcement, { now: NOW, nonce: "plain-nonce" })), unsigned);
     await unsigned.intake.idle();
     expect(heard).toHaveLength(1);
-    expect(objects).toHaveLength(2);
+    expect(objects).toHaveLength(3);
   });
 });

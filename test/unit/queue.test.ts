@@ -200,3 +200,31 @@ describe("an earlier version's spool file as a queue entry", () => {
     expect(oldEntry("null")).toBe("not an announcement");
   });
 });
+
+describe("moving an earlier version's spool into the queue", () => {
+  it("leaves a file another running process claimed to it, and takes one whose claimer died", async () => {
+    const { migrateOldSpool } = await import("../../src/announce/spool-migration.js");
+    const { createLogger } = await import("../../src/log.js");
+    const state = await mkdtemp(join(tmpdir(), "gax-spool-"));
+    try {
+      const dir = join(state, "spool", "alice@example.org");
+      await mkdir(dir, { recursive: true });
+      const old = (uuid: string) => JSON.stringify({ uuids: [uuid], refs: [{ ref: "refs/heads/main", old: "a".repeat(40), new: "b".repeat(40) }], createdAt: 1, repo: "/srv/hub.git" });
+      const name = (n: number) => `20260101000000${n}-1-x.json`;
+      // Claimed by a process that runs (our parent) and by one that cannot (beyond any pid_max).
+      const live = `.migrating-${process.ppid}-${name(1)}`;
+      await writeFile(join(dir, live), old("live"));
+      await writeFile(join(dir, `.migrating-99999999-${name(2)}`), old("dead"));
+      await writeFile(join(dir, name(3)), old("plain"));
+      const warnings: string[] = [];
+      const queue = openQueue(join(state, "queue"));
+      const moved = await migrateOldSpool(state, queue, createLogger({ level: "warn", write: (line) => void warnings.push(line) }));
+      expect(moved).toBe(2);
+      expect((await queue.readAll()).flatMap((item) => item.entry.uuids).sort()).toEqual(["dead", "plain"]);
+      expect(await readdir(dir)).toEqual([live]);
+      expect(warnings).toEqual([]);
+    } finally {
+      await rm(state, { recursive: true, force: true });
+    }
+  });
+});

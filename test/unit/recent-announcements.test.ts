@@ -81,6 +81,18 @@ describe("recent announcements", () => {
     expect(isNews(pushBack, 1300)).toBe(false);
   });
 
+  it("a sealed presence makes only a sealed entry redundant: who lacks the secret heard nothing from it", () => {
+    const heard = createRecentAnnouncements(30_000);
+    heard.remember(ALICE, { ...syncPush, sealed: true }, 1000);
+    const isNews = fresh(heard);
+    expect(isNews(branchPush, 1100)).toBe(true);
+    expect(isNews({ ...branchPush, sealed: true }, 1100)).toBe(false);
+    // An unsealed presence reached everyone a sealed one would.
+    const sent = createRecentAnnouncements(30_000);
+    sent.remember(ALICE, syncPush, 1000);
+    expect(fresh(sent)({ ...branchPush, sealed: true }, 1100)).toBe(false);
+  });
+
   it("deletions, refs without SHAs (post-update) and entries without refs are always news", () => {
     const recent = createRecentAnnouncements(30_000);
     recent.remember(ALICE, syncPush, 1000);

@@ -146,7 +146,7 @@ describe("batch results, progress and state", () => {
     expect(formatProgress({ step: "get", filesDone: 7, filesTotal: undefined, bytesDone: 0, bytesTotal: 0 })).toBe("get: 7 file(s) done");
     const failure = { file: "x", step: "get" as const, reason: "r" };
     const line = formatSummary(
-      { got: 5, sent: { dirremote: 2, origin: 0 }, dropped: 0, failed: [failure], waiting: [failure, failure] },
+      { got: 5, sent: { dirremote: 2, origin: 0 }, dropped: 0, failed: [failure], waiting: [failure, failure], cutShort: false },
       { scan: "targeted", paths: 10, pullMs: 1, scanMs: 2, transferMs: 3, pushMs: 4 },
     );
     expect(line).toBe(

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { parseAnnexLine } from "../../src/sync/progress.js";
 import { createProgressTracker } from "../../src/sync/progress-tracker.js";
 import { createProgressReporter } from "../../src/sync/progress-line.js";
-import { describeOutcome, recordOutcome, waitingForContent } from "../../src/sync/waiting.js";
+import { unansweredFailures } from "../../src/sync/transfer.js";
+import { describeOutcome, recordOutcome, triedBy, waitingForContent } from "../../src/sync/waiting.js";
 
 const MB = 1_000_000;
 // As git-annex 10.20230126 prints them (`get --batch --json --json-progress --json-error-messages`).
@@ -118,5 +119,48 @@ describe("failures and files waiting for content", () => {
     expect(third.resolved).toEqual(["gone"]);
     // A full scan tried everything: what it did not report is resolved.
     expect(recordOutcome(third, { tried: "all", failed: [], waiting: [], now: "t4" })).toMatchObject({ failures: {}, waiting: {}, resolved: ["f"] });
+  });
+  it("a full scan whose git-annex died tried nothing that can be counted: the records stand", () => {
+    const before = recordOutcome({ failures: {}, waiting: {} }, { tried: new Set(["f", "gone"]), failed: [failed], waiting: [notAvailable], now: "t1" });
+    const died = { file: "(get of the whole tree)", step: "get" as const, reason: "git-annex exited 1" };
+    const after = recordOutcome(before, { tried: triedBy("all", ["f"], true), failed: [died], waiting: [], now: "t2" });
+    expect(Object.keys(after.failures).sort()).toEqual(["(get of the whole tree)", "f"]);
+    expect(after.waiting.gone).toBeDefined();
+    expect(after.resolved).toEqual([]);
+    expect(triedBy("all", [], false)).toBe("all");
+    expect(triedBy(new Map([["a", "k"]]), ["f"], false)).toEqual(new Set(["a", "f"]));
+  });
+});
+
+describe("a batch process that dies", () => {
+  it("leaves its unanswered files out of the totals, and the next batch's answers count for the next batch's files", () => {
+    const files = [
+      { path: "a", size: 1 * MB },
+      { path: "b", size: 2 * MB },
+      { path: "c", size: 4 * MB },
+      { path: "d", size: 8 * MB },
+    ];
+    const tracker = createProgressTracker({ step: "get", files }, () => 0);
+    // Batch of a and b: answers a, then dies.
+    tracker.take(parseAnnexLine(result("a", true, { note: "from origin..." })));
+    tracker.skipTo(2);
+    // Batch of c and d: c is there already (blank answer), d moves.
+    tracker.take(parseAnnexLine(""));
+    tracker.take(parseAnnexLine(result("d", true, { note: "from origin..." })));
+    expect(tracker.snapshot()).toMatchObject({ filesDone: 2, filesTotal: 2, bytesDone: 9 * MB, bytesTotal: 9 * MB });
+  });
+  it("has the paths after its last answer retried, with what happened to it", () => {
+    const ok = { file: "a", key: undefined, success: true };
+    const bad = { file: "a", key: undefined, success: false, reason: "not available" };
+    expect(unansweredFailures(["a", "b", "c"], { outcome: [bad], answers: 1, exitCode: 1 })).toEqual([
+      { file: "b", key: undefined, success: false, reason: "git-annex exited 1" },
+      { file: "c", key: undefined, success: false, reason: "git-annex exited 1" },
+    ]);
+    expect(unansweredFailures(["a", "b"], { outcome: [ok], answers: 2, exitCode: null }).map((r) => [r.file, r.reason])).toEqual([
+      ["a", "git-annex was stopped"],
+      ["b", "git-annex was stopped"],
+    ]);
+    expect(unansweredFailures(["a"], { outcome: [bad], answers: 1, exitCode: 1 })).toEqual([]);
+    expect(unansweredFailures(["a", "b"], { outcome: [ok], answers: 1, exitCode: 0 })).toEqual([]);
   });
 });
