@@ -23,7 +23,7 @@ import { createLimiter } from "./limit.js";
 import { watchOwnPushes, type OwnPushWatcher } from "./own-pushes.js";
 import type { RepositoryService } from "./repository.js";
 import type { ServedRepository } from "./serve.js";
-import { runListener } from "./session-loop.js";
+import { isFatal, runListener } from "./session-loop.js";
 import { createAgentStatus, liveAgents, type AgentStatus } from "./status.js";
 import { stopSshMasters } from "../sync/ssh-cache.js";
 
@@ -65,6 +65,8 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   const startAccount = (key: string, entry: AccountEntry) => {
     const config = entry.repos[0]!.config;
     const stopAccount = (error: Error) => {
+      // Anything but a refused login or a broken setting is a bug: it ends the agent, not one account quietly.
+      if (!isFatal(error)) throw error;
       failures.push(error);
       accounts.delete(key);
       log.error(`${key}: session stopped: ${error.message}; its repositories are not served until a reload (SIGHUP) or a restart`);
@@ -134,12 +136,12 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   try {
     // Loops started by a reload count too. A loop ends on its own only when
     // its account failed: once all have, nothing is served and the agent
-    // ends with the (first) error (78 for a refused login).
+    // ends with the latest error (78 for a refused login).
     for (let seen = 0; seen < loops.length; ) {
       seen = loops.length;
       await Promise.all(loops);
     }
-    if (failures.length > 0 && !options.signal.aborted) throw failures[0];
+    if (failures.length > 0 && !options.signal.aborted) throw failures.at(-1);
   } finally {
     clearInterval(goneCheck);
     await courier.close();

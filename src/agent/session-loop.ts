@@ -51,8 +51,8 @@ export interface ListenerDeps {
 export const DEFAULT_PROBE = { idleMs: 120_000, timeoutMs: 10_000 };
 export const DEFAULT_REPLAY_WINDOW_MS = 10 * 60_000;
 
-/** Expected failures that retrying cannot fix: stop instead of looping. */
-function isFatal(error: unknown): boolean {
+/** Expected failures that retrying cannot fix (a refused login, a broken setting): stop instead of looping. */
+export function isFatal(error: unknown): boolean {
   return error instanceof AppError && error.exitCode === EXIT.config;
 }
 

@@ -43,7 +43,7 @@ export function createTargetedSync(deps: TargetedSyncDeps): TargetedSync {
     if (pulled.method === "annex") deps.log.debug(`pulled with git annex sync: ${pulled.reason}`);
     const pullMs = clock();
     const after = await readTips(dir, remotes);
-    const { plan, target } = await decide(dir, state, after, remotes, { now: now(), everyMs: deps.fullScanEveryMs });
+    const { plan, target, gone } = await decide(dir, state, after, remotes, { now: now(), everyMs: deps.fullScanEveryMs });
     if (plan.kind === "full") deps.log.info(`full transfer scan: ${plan.reason}`);
     const scanMs = clock();
     // git-annex records a remote's UUID when it first talks to it, which only sync does here.
@@ -55,7 +55,8 @@ export function createTargetedSync(deps: TargetedSyncDeps): TargetedSync {
     await pushRemotes(dir, remotes, { syncArgs: deps.syncArgs, signal });
     const pushMs = clock();
     const final = await readTips(dir, remotes);
-    const tried = triedBy(target, state.pending, summary.cutShort);
+    // Records of files no longer in the tree (deleted, renamed) are settled: nothing left to move for them.
+    const tried = triedBy(target, [...state.pending, ...gone], summary.cutShort);
     const outcome = recordOutcome(state, { tried, failed: summary.failed, waiting: summary.waiting, now: new Date(now()).toISOString() });
     // A full scan cut short is not done: the next sync that is due one runs it again.
     await saveSyncState(gitDir, nextState(state, final, summary.cutShort ? { kind: "targeted" } : plan, outcome, now()));
@@ -79,6 +80,8 @@ function startClock(): () => number {
 interface Decision {
   plan: ScanPlan;
   target: TransferTarget;
+  /** Files with a failure or waiting record that the tree no longer has. */
+  gone: string[];
 }
 
 async function decide(
@@ -88,7 +91,7 @@ async function decide(
   remotes: readonly string[],
   clock: { now: number; everyMs: number },
 ): Promise<Decision> {
-  const full = (plan: ScanPlan): Decision => ({ plan, target: "all" });
+  const full = (plan: ScanPlan): Decision => ({ plan, target: "all", gone: [] });
   const base = { state, remotes, now: clock.now, fullScanEveryMs: clock.everyMs };
   if (state.head === undefined || state.annexTip === undefined || after.head === undefined || after.annexTip === undefined) {
     return full(planScan({ ...base, headFastForward: false, annexFastForward: false, rewrittenRefs: [], policyChanged: false }));
@@ -102,7 +105,7 @@ async function decide(
   const policyChanged = (location?.policyChanged ?? false) || (tree?.attributesChanged ?? false);
   const plan = planScan({ ...base, headFastForward, annexFastForward, rewrittenRefs: rewritten, policyChanged });
   if (plan.kind === "full" || location === undefined || tree === undefined) return full(plan);
-  return { plan, target: await targetPaths(dir, state, after.head, tree, location.keys) };
+  return { plan, ...(await targetPaths(dir, state, after.head, tree, location.keys)) };
 }
 
 /**
@@ -111,8 +114,10 @@ async function decide(
  * paths and the keys whose location log or metadata changed. sync --content
  * decides a key's drop on all its paths, so each of them is re-checked. A
  * left-over path that is no longer an annexed file has nothing to move.
+ * With them, the recorded files the tree no longer has: a file can only
+ * leave it by a change that removed a key, which lists the tree anyway.
  */
-async function targetPaths(dir: string, state: SyncState, head: string, tree: TreeChanges, keys: Set<string>): Promise<Map<string, string>> {
+async function targetPaths(dir: string, state: SyncState, head: string, tree: TreeChanges, keys: Set<string>): Promise<Pick<Decision, "target" | "gone">> {
   const target = new Map<string, string>();
   for (const [path, key] of tree.paths) {
     target.set(path, key);
@@ -120,14 +125,16 @@ async function targetPaths(dir: string, state: SyncState, head: string, tree: Tr
   }
   for (const key of tree.oldKeys) keys.add(key);
   const pending = new Set(state.pending.filter((path) => !target.has(path)));
-  if (keys.size === 0 && pending.size === 0) return target;
+  if (keys.size === 0 && pending.size === 0) return { target, gone: [] };
   const entries = await listTree(dir, head);
+  const inTree = new Set(entries.map((e) => e.path));
+  const gone = [...Object.keys(state.failures), ...Object.keys(state.waiting)].filter((path) => !inTree.has(path));
   for (const [path, key] of await annexedBlobs(dir, entries.filter((e) => pending.has(e.path)))) {
     target.set(path, key);
     keys.add(key);
   }
   for (const [path, key] of pathsForKeysIn(entries, keys)) target.set(path, key);
-  return target;
+  return { target, gone };
 }
 
 function nextState(state: SyncState, tips: Tips, plan: ScanPlan, outcome: Outcome, now: number): SyncState {

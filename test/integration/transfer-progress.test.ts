@@ -147,5 +147,13 @@ describe("content nobody reachable has, and a failing copy", () => {
     });
     await b.waitForLine(/transfers \(targeted scan/, { since, timeoutMs: 60_000 });
     expect((await statusOfB()).lastSync!.waiting.map((w) => w.file)).toEqual(["zero.txt"]);
+
+    // A file that waited and is then deleted leaves the record with the sync that removes it.
+    since = b.lines.length;
+    await box.git(cloneA, ["rm", "--quiet", "zero.txt"]);
+    await box.git(cloneA, ["commit", "--quiet", "-m", "zero.txt goes"]);
+    await pushFromA();
+    await b.waitForLine(/transfers \(targeted scan/, { since, timeoutMs: 60_000 });
+    expect((await statusOfB()).lastSync!.waiting).toEqual([]);
   }, 180_000);
 });
