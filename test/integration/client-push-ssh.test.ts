@@ -5,12 +5,12 @@
  * announces A's `git annex sync` and a plain `git push`; B merges.
  */
 import { execa } from "execa";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { startLoopFixture, waitForQuiet, type LoopFixture } from "../support/loop-fixture.js";
-import { startSshd, type Machine, type Sshd } from "../support/sshd.js";
+import { sshClones, type SshClones } from "../support/ssh-clones.js";
+import { startSshd, type Sshd } from "../support/sshd.js";
 
 const PASSWORDS = { alice: "alice-pw" };
 
@@ -19,41 +19,24 @@ let sshd: Sshd;
 let hubUuid: string;
 let cloneA: string;
 let cloneB: string;
-const env: Record<string, NodeJS.ProcessEnv> = {};
 
-const gitIn = (machine: string, cwd: string, args: string[]) =>
-  execa("git", ["-C", cwd, ...args], { env: env[machine], extendEnv: false, stdin: "ignore" });
-
-/** A clone on `machine` over ssh, annex-initialised, and a first commit synced (git-annex records the hub's UUID). */
-async function cloneOn(name: string, machine: Machine, hubDir: string, first?: string): Promise<string> {
-  // The machine's ssh and home, with XMPP settings and state of its own.
-  env[name] = { ...machine.env, ...(await fx.machineEnv(name)), HOME: machine.home, PATH: machine.env.PATH };
-  const dir = join(machine.home, "annex");
-  await execa("git", ["clone", "--quiet", sshd.url(hubDir), dir], { env: env[name], extendEnv: false, stdin: "ignore" });
-  await gitIn(name, dir, ["annex", "init", `clone ${name}`]);
-  if (first !== undefined) await commitIn(name, dir, first);
-  await gitIn(name, dir, ["annex", "sync", "--quiet", "--no-content"]);
-  await fx.useAccount(dir, "alice");
-  return dir;
-}
-
-async function commitIn(machine: string, repo: string, name: string): Promise<string> {
-  await writeFile(join(repo, name), `content of ${name}\n`);
-  await gitIn(machine, repo, ["annex", "add", "--quiet", name]);
-  await gitIn(machine, repo, ["commit", "--quiet", "-m", `add ${name}`]);
-  return (await gitIn(machine, repo, ["rev-parse", "HEAD"])).stdout.trim();
-}
+let clones: SshClones;
+let env: SshClones["env"];
+const gitIn: SshClones["gitIn"] = (...args) => clones.gitIn(...args);
+const commitIn: SshClones["commitIn"] = (...args) => clones.commitIn(...args);
 
 beforeAll(async () => {
   fx = await startLoopFixture({ accounts: PASSWORDS, clones: [], hubUser: "alice" });
   sshd = await startSshd({ dir: join(fx.box.root, "sshd") });
+  clones = sshClones(fx, sshd, "alice");
+  env = clones.env;
   const hubDir = join(sshd.hub.home, "hub.git");
   const onHub = (args: string[]) => execa("git", args, { env: sshd.hub.env, extendEnv: false, stdin: "ignore" });
   await onHub(["init", "--bare", "--quiet", hubDir]);
   await onHub(["-C", hubDir, "annex", "init", "hub"]);
   hubUuid = (await onHub(["-C", hubDir, "config", "annex.uuid"])).stdout.trim();
-  cloneA = await cloneOn("a", await sshd.machine("a"), hubDir, "zero.txt");
-  cloneB = await cloneOn("b", await sshd.machine("b"), hubDir);
+  cloneA = await clones.cloneOn("a", await sshd.machine("a"), hubDir, { first: "zero.txt" });
+  cloneB = await clones.cloneOn("b", await sshd.machine("b"), hubDir);
 }, 180_000);
 
 afterEach(() => fx?.stopDaemons());

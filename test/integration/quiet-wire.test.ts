@@ -8,14 +8,14 @@
  * coalescing window — as they are over a slow link. A slixmpp observer on
  * the account counts the presences on the wire.
  */
-import { execa } from "execa";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runCli, startDaemon, type Daemon } from "../support/cli.js";
 import { startLoopFixture, waitForQuiet, type LoopFixture } from "../support/loop-fixture.js";
 import { observePresences, type ObservedPresence, type PresenceObserver } from "../support/slixmpp.js";
-import { startSshd, type Machine, type Sshd } from "../support/sshd.js";
+import { sshClones, type SshClones } from "../support/ssh-clones.js";
+import { startSshd, type Sshd } from "../support/sshd.js";
 import { waitFor } from "../support/wait.js";
 
 const PASSWORDS = { alice: "alice-pw", bob: "bob-pw" };
@@ -34,29 +34,13 @@ let cloneA: string;
 let cloneB: string;
 let cloneC: string;
 let observer: PresenceObserver;
-const env: Record<string, NodeJS.ProcessEnv> = {};
 const daemons: Daemon[] = [];
 
-const gitIn = (machine: string, cwd: string, args: string[]) => execa("git", ["-C", cwd, ...args], { env: env[machine], extendEnv: false, stdin: "ignore" });
-const headOf = async (machine: string, repo: string, ref = "HEAD") => (await gitIn(machine, repo, ["rev-parse", ref])).stdout.trim();
-
-async function commitIn(machine: string, repo: string, name: string): Promise<string> {
-  await writeFile(join(repo, name), `content of ${name}\n`);
-  await gitIn(machine, repo, ["annex", "add", "--quiet", name]);
-  await gitIn(machine, repo, ["commit", "--quiet", "-m", `add ${name}`]);
-  return headOf(machine, repo);
-}
-
-async function cloneOn(name: string, machine: Machine, first?: string): Promise<string> {
-  env[name] = { ...machine.env, ...(await fx.machineEnv(name)), HOME: machine.home, PATH: machine.env.PATH };
-  const dir = join(machine.home, "annex");
-  await execa("git", ["clone", "--quiet", sshd.url(hubDir), dir], { env: env[name], extendEnv: false, stdin: "ignore" });
-  await gitIn(name, dir, ["annex", "init", `clone ${name}`]);
-  if (first !== undefined) await commitIn(name, dir, first);
-  await gitIn(name, dir, ["annex", "sync", "--quiet", "--no-content"]);
-  await fx.useAccount(dir, "alice");
-  return dir;
-}
+let clones: SshClones;
+let env: SshClones["env"];
+const gitIn: SshClones["gitIn"] = (...args) => clones.gitIn(...args);
+const headOf: SshClones["headOf"] = (...args) => clones.headOf(...args);
+const commitIn: SshClones["commitIn"] = (...args) => clones.commitIn(...args);
 
 /** `listen` on a machine, synced and quiet; with the full JID its presences come from. */
 async function listenOn(machine: string, repo: string): Promise<Daemon & { jid: string }> {
@@ -75,6 +59,8 @@ const syncsIn = (daemon: Daemon, since: number) => daemon.count(/ sync started: 
 beforeAll(async () => {
   fx = await startLoopFixture({ accounts: PASSWORDS, rosters: [["alice", "bob"]], clones: [], hubUser: "alice" });
   sshd = await startSshd({ dir: join(fx.box.root, "sshd") });
+  clones = sshClones(fx, sshd, "alice");
+  env = clones.env;
   hubDir = join(sshd.hub.home, "hub.git");
   env.hub = sshd.hub.env;
   const userDir = join(sshd.hub.env.XDG_CONFIG_HOME!, "git-annex-xmpp");
@@ -85,9 +71,9 @@ beforeAll(async () => {
   hubUuid = (await gitIn("hub", hubDir, ["config", "annex.uuid"])).stdout.trim();
   await writeFile(join(hubDir, "hooks", "pre-receive"), SLOW_PRE_RECEIVE);
   await chmod(join(hubDir, "hooks", "pre-receive"), 0o755);
-  cloneA = await cloneOn("a", await sshd.machine("a"), "zero.txt");
-  cloneB = await cloneOn("b", await sshd.machine("b"));
-  cloneC = await cloneOn("c", await sshd.machine("c"));
+  cloneA = await clones.cloneOn("a", await sshd.machine("a"), hubDir, { first: "zero.txt" });
+  cloneB = await clones.cloneOn("b", await sshd.machine("b"), hubDir);
+  cloneC = await clones.cloneOn("c", await sshd.machine("c"), hubDir);
   // The hub's secret, made by A: every announcement is signed.
   const secret = await runCli(["secret", "init", "--remote", "origin", "--repo", cloneA], { env: env.a! });
   expect(secret.exitCode, secret.stderr).toBe(0);
