@@ -100,10 +100,34 @@ function explorerFor(places: readonly string[]): ReturnType<typeof cosmiconfig> 
   let explorer = explorers.get(places);
   if (!explorer) {
     // "none": this directory only, never its parents.
-    explorer = cosmiconfig(MODULE, { searchPlaces: [...places], searchStrategy: "none", loaders, cache: false });
+    explorer = explorerWithoutMetaConfig({ searchPlaces: [...places], searchStrategy: "none", loaders, cache: false });
     explorers.set(places, explorer);
   }
   return explorer;
+}
+
+/**
+ * cosmiconfig() first reads a "meta configuration" from the process's
+ * working directory (package.json's "cosmiconfig" key, .config/config.json,
+ * .yaml, .js, .ts, …: cosmiconfig 9, index.js getUserDefinedOptionsFromMetaConfig):
+ * it can add search places, and a .js or .ts one runs. In a work tree that
+ * is a file anyone who can push to the hub put there, so every explorer is
+ * made with "/" (writable by root only) as the working directory, which is
+ * restored at once: the call is synchronous, nothing else runs meanwhile.
+ */
+function explorerWithoutMetaConfig(options: Parameters<typeof cosmiconfig>[1]): ReturnType<typeof cosmiconfig> {
+  let previous: string | undefined;
+  try {
+    previous = process.cwd();
+  } catch {
+    // The working directory was deleted: there is nothing to read there, nor to go back to.
+  }
+  process.chdir("/");
+  try {
+    return cosmiconfig(MODULE, options);
+  } finally {
+    if (previous !== undefined) process.chdir(previous);
+  }
 }
 
 async function searchDir(dir: string, places: readonly string[]): Promise<{ filepath: string; config: unknown } | null> {
@@ -116,7 +140,7 @@ async function searchDir(dir: string, places: readonly string[]): Promise<{ file
 }
 
 async function loadFile(path: string): Promise<{ filepath: string; config: unknown }> {
-  const explorer = cosmiconfig(MODULE, { loaders, cache: false });
+  const explorer = explorerWithoutMetaConfig({ loaders, cache: false });
   try {
     const result = await explorer.load(path);
     if (!result) throw new Error("empty file");

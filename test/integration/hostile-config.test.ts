@@ -8,7 +8,7 @@
  * arrives: nothing may. Real prosody for the victim's own logins, real
  * git-annex, the built CLI.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -133,5 +133,33 @@ describe("a configuration file pulled into the work tree", () => {
     }
     expect(fake.connections).toBe(0);
     expect(fake.received).not.toContain("bob-secret-pw");
+  });
+});
+
+describe("a cosmiconfig meta configuration pulled into the work tree", () => {
+  // cosmiconfig reads one from the working directory: a .js one runs, and package.json's "cosmiconfig" key adds search places.
+  afterAll(async () => {
+    await rm(join(victim, ".config"), { recursive: true, force: true });
+    await rm(join(victim, "package.json"), { force: true });
+  });
+
+  it("a .config/config.js there does not run, whatever command runs in the work tree", async () => {
+    const marker = join(box.root, "meta-config-ran");
+    await mkdir(join(victim, ".config"), { recursive: true });
+    await writeFile(join(victim, ".config", "config.js"), `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "ran"); module.exports = {};\n`);
+    for (const command of [["status"], ["doctor"], ["notify"]]) {
+      await runCli(command, { env: victimEnv, cwd: victim });
+      expect(await readFile(marker, "utf8").catch(() => undefined), `${command[0]} ran the work tree's .config/config.js`).toBeUndefined();
+    }
+    await rm(join(victim, ".config"), { recursive: true });
+  });
+
+  it("search places that package.json's cosmiconfig key adds are not searched: nothing reaches the other host", async () => {
+    // From the user's config directory (where the search looks first) to a file naming the attacker's host.
+    await writeFile(join(box.root, "redirect.json"), `${JSON.stringify({ jid: `alice@${EVIL_HOST}` })}\n`);
+    await writeFile(join(victim, "package.json"), `${JSON.stringify({ cosmiconfig: { searchPlaces: ["../../redirect.json"] } })}\n`);
+    const doctor = await runCli(["doctor"], { env: victimEnv, cwd: victim });
+    expect(fake.connections).toBe(0);
+    expect(doctor.stdout).toMatch(/^ok {3}login: logged in as bob@localhost\//m);
   });
 });
