@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AnnexSandbox } from "../support/annex.js";
 import { runCli, type CliResult } from "../support/cli.js";
-import { startLoopFixture, type LoopFixture } from "../support/loop-fixture.js";
+import { startLoopFixture, waitForQuiet, type LoopFixture } from "../support/loop-fixture.js";
 import { sendRawPresence } from "../support/slixmpp.js";
 
 const PASSWORDS = { alice: "alice-secret-pw", carol: "carol-pw" };
@@ -83,6 +83,8 @@ describe("listen's children", () => {
     const b = await listenWithEnvPassword(await recordingPath(records));
     const commit = await pushFromA("env.txt");
     await fx.merged(cloneB, commit);
+    // Stopped once idle: a child killed by the stop before its wrapper copied its environment would leave an empty record.
+    await waitForQuiet([b], { quietMs: 1500, timeoutMs: 60_000 });
     await b.stop();
 
     const names = await readdir(records);

@@ -115,7 +115,8 @@ describe("content nobody reachable has, and a failing copy", () => {
     await addInA("lost.bin", "only in A\n", false);
     await addInA("one.txt", "one\n", true);
     await pushFromA();
-    await b.waitForLine(/transfers \(targeted scan/, { since, timeoutMs: 60_000 });
+    // The sync's warnings come after its summary line and before its end.
+    await b.waitForLine(/sync finished/, { since, timeoutMs: 60_000 });
     let lines = b.lines.slice(since);
     expect(lines.filter((l) => /waiting for content: 1 file\(s\) no reachable remote has \(lost\.bin: not available\)/.test(l)), lines.join("\n")).toHaveLength(1);
     expect(lines.filter((l) => /transfer failed: copy one\.txt to backup: /.test(l)), lines.join("\n")).toHaveLength(1);
@@ -132,7 +133,7 @@ describe("content nobody reachable has, and a failing copy", () => {
     since = b.lines.length;
     await addInA("two.txt", "two\n", true);
     await pushFromA();
-    await b.waitForLine(/transfers \(targeted scan/, { since, timeoutMs: 60_000 });
+    await b.waitForLine(/sync finished/, { since, timeoutMs: 60_000 });
     lines = b.lines.slice(since);
     expect(lines.filter((l) => /waiting for content|transfer failed: copy one\.txt/.test(l)), lines.join("\n")).toEqual([]);
     expect(lines.filter((l) => /transfer failed: copy two\.txt to backup/.test(l))).toHaveLength(1);
