@@ -183,7 +183,7 @@ describe("a hub without our hook, by local path", () => {
 });
 
 describe("the hub's hook and the pushing clone announcing together", () => {
-  it("B syncs once per push (ref-aware skip)", async () => {
+  it("B syncs once per push, whether one or both announcements reach it (ref-aware skip)", async () => {
     const installed = await fx.installHooks();
     expect(installed.exitCode, installed.stderr).toBe(0);
     const a = await listenOn("a", cloneA);
@@ -196,11 +196,13 @@ describe("the hub's hook and the pushing clone announcing together", () => {
       // The hub's hook runs with the hub machine's environment, as on another machine.
       await execa("git", ["-C", cloneA, "push", "--quiet", "origin", "HEAD"], { env: fx.hubMachineEnv, extendEnv: false, stdin: "ignore" });
       await fx.merged(cloneB, commit);
-      // Both announcements arrived before the next push: the hub's and A's.
+      // The hub's announcement, and A's unless A's agent heard the hub's first (the quiet wire: the same refs
+      // at the same commits from the same account are no news), arrived before the next push.
       await b.waitForLine(new RegExp(`announcement from alice@localhost/.*push of ${hubUuid}`), { since: seen, timeoutMs: 30_000 });
-      await a.waitForLine(new RegExp(`announced ${hubUuid} `), { since: 0 });
       await waitForQuiet([a, b], { quietMs: 2000, timeoutMs: 60_000 });
-      expect(b.count(new RegExp(`announcement from alice@localhost/.*push of ${hubUuid}`), seen)).toBe(2);
+      const heard = b.count(new RegExp(`announcement from alice@localhost/.*push of ${hubUuid}`), seen);
+      expect(heard).toBeGreaterThanOrEqual(1);
+      expect(heard).toBeLessThanOrEqual(2);
     }
     expect(b.count(/ sync started: /, since)).toBe(pushes);
   });
