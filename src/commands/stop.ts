@@ -3,12 +3,12 @@
  * this user (each one keeps a status file named by its pid), and wait until
  * it has stopped: it ends its sessions cleanly and releases its locks.
  */
-import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { AppError } from "../errors.js";
 import { resolveRepo } from "../git/repo.js";
 import { isProcessAlive } from "../lock/pid-lock.js";
 import { runningListener } from "../lock/repo-lock.js";
+import { liveAgents } from "../agent/status.js";
 import { statePaths } from "../state/paths.js";
 import type { CommandContext } from "./context.js";
 
@@ -19,7 +19,7 @@ export interface StopArgs {
 const STOP_TIMEOUT_MS = 20_000;
 
 export async function run(ctx: CommandContext, args: StopArgs): Promise<void> {
-  const pids = (args.repo ?? []).length > 0 ? await agentsServing(ctx, args.repo!) : await allAgents(ctx.env);
+  const pids = (args.repo ?? []).length > 0 ? await agentsServing(ctx, args.repo!) : await liveAgents(statePaths(ctx.env).agentStatusDir);
   if (pids.length === 0) {
     ctx.out((args.repo ?? []).length > 0 ? "no agent serves it" : "no agent runs");
     return;
@@ -39,12 +39,4 @@ async function agentsServing(ctx: CommandContext, dirs: string[]): Promise<numbe
     if (holder) pids.add(holder.pid);
   }
   return [...pids];
-}
-
-async function allAgents(env: NodeJS.ProcessEnv): Promise<number[]> {
-  const names = await readdir(statePaths(env).agentStatusDir).catch(() => [] as string[]);
-  return names.flatMap((name) => {
-    const pid = /^(\d+)\.json$/.exec(name)?.[1];
-    return pid !== undefined && isProcessAlive(Number(pid)) ? [Number(pid)] : [];
-  });
 }

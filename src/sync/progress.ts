@@ -194,15 +194,3 @@ function directionOf(note: string | undefined): string | undefined {
   const match = /^(from|to) (.+?)(\.\.\.)?$/.exec(note?.split("\n")[0] ?? "");
   return match ? `${match[1]} ${match[2]}` : undefined;
 }
-
-/**
- * git-annex `--json` output: one JSON object a line for each file it acted
- * on (`--batch` answers a file it skips with an empty line). Progress lines
- * (`--json-progress`) carry no `success` and are left out.
- */
-export function parseJsonResults(stdout: string): BatchResult[] {
-  return stdout.split("\n").flatMap((line) => {
-    const parsed = parseAnnexLine(line);
-    return parsed.kind === "result" ? [parsed.result] : [];
-  });
-}

@@ -11,7 +11,7 @@ import {
 } from "../../src/sync/annex-keys.js";
 import { parseCatFileBatch, parseLsTree, parseRawDiff } from "../../src/sync/git-output.js";
 import { blobId, candidateBlobs } from "../../src/sync/key-paths.js";
-import { formatProgress, formatSummary, parseJsonResults } from "../../src/sync/progress.js";
+import { formatProgress, formatSummary, parseAnnexLine, type BatchResult } from "../../src/sync/progress.js";
 import { parseSyncState } from "../../src/sync/state.js";
 
 const KEY = "SHA256E-s2--4355a46b19d348dc2f57c046f8ef63d4538ebb936000f3c9ee954a27460dd865.wanted";
@@ -108,6 +108,14 @@ describe("key → blob ids", () => {
     expect(byBlob.size).toBe(2 + 3 * 2);
   });
 });
+
+/** The results among a run's `--json` lines, as the transfer steps collect them (blank answers and progress lines left out). */
+function parseJsonResults(stdout: string): BatchResult[] {
+  return stdout.split("\n").flatMap((line) => {
+    const parsed = parseAnnexLine(line);
+    return parsed.kind === "result" ? [parsed.result] : [];
+  });
+}
 
 describe("batch results, progress and state", () => {
   it("keeps result lines, skips blank answers and progress lines", () => {
